@@ -1,0 +1,169 @@
+/**
+ * The app's configuration, parsed and validated in one place. Everything else imports `getConfig()`,
+ * never `process.env`, so a missing or malformed variable is reported once, by name, with a fix.
+ *
+ * In development and tests every variable has a working default (local URL, SQLite file, a generated
+ * encryption key kept beside the database); in production the ones that protect customer data are required.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type DatabaseProvider = 'sqlite' | 'postgresql';
+
+export interface EncryptionKey {
+  /** Short fingerprint of the key, stored beside each ciphertext so old keys can still decrypt after rotation. */
+  id: string;
+  key: Buffer;
+}
+
+export interface Config {
+  production: boolean;
+  /** Public base URL of the app, no trailing slash. The descriptor's `baseUrl` and the `aud` of signed installs. */
+  appUrl: string;
+  databaseUrl: string;
+  databaseProvider: DatabaseProvider;
+  /** The key new secrets are encrypted with. */
+  encryptionKey: EncryptionKey;
+  /** Older keys still accepted for decryption (ENCRYPTION_KEYS_PREVIOUS), newest first. */
+  previousEncryptionKeys: EncryptionKey[];
+  installKeysUrl: string;
+  oauthUrl: string;
+  /** Host patterns (`example.com` or `*.example.com`) the app accepts installs from. */
+  allowedHosts: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_ALLOWED_HOSTS = ['*.atlassian.net', '*.atlassian-dev.net', '*.jira.com', '*.jira-dev.com'];
+export const DEFAULT_DEV_DATABASE_URL = 'file:./.data/dev.db';
+const DEV_KEY_FILE = '.data/dev-encryption.key';
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses configuration from an environment. Pure apart from one development convenience: without
+ * `ENCRYPTION_KEY`, outside production, a key is generated once and kept in `.data/` under `cwd`.
+ *
+ * @example parseConfig({ NODE_ENV: 'production', APP_URL: 'https://notes.example.com', ... })
+ */
+export function parseConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const production = env.NODE_ENV === 'production';
+  const databaseUrl = value(env, 'DATABASE_URL') ?? devDefault(production, 'DATABASE_URL', DEFAULT_DEV_DATABASE_URL,
+    'set it to your PostgreSQL connection string, e.g. postgresql://user:pass@host:5432/db');
+  const encryptionKey = parseKey('ENCRYPTION_KEY', value(env, 'ENCRYPTION_KEY') ?? devKey(production, cwd));
+  return {
+    production,
+    appUrl: parseAppUrl(env, production),
+    databaseUrl,
+    databaseProvider: databaseProviderOf(databaseUrl),
+    encryptionKey,
+    previousEncryptionKeys: list(value(env, 'ENCRYPTION_KEYS_PREVIOUS')).map((k) => parseKey('ENCRYPTION_KEYS_PREVIOUS', k)),
+    installKeysUrl: parseHttpUrl('CONNECT_INSTALL_KEYS_URL', value(env, 'CONNECT_INSTALL_KEYS_URL') ?? 'https://connect-install-keys.atlassian.com'),
+    oauthUrl: parseHttpUrl('CONNECT_OAUTH_URL', value(env, 'CONNECT_OAUTH_URL') ?? 'https://oauth-2-authorization-server.services.atlassian.com'),
+    allowedHosts: parseHostPatterns(value(env, 'CONNECT_ALLOWED_HOSTS')),
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use. */
+export function getConfig(): Config {
+  cached ??= parseConfig();
+  return cached;
+}
+
+/** `file:` URLs are SQLite, `postgres://` and `postgresql://` are PostgreSQL; nothing else is accepted. */
+export function databaseProviderOf(url: string): DatabaseProvider {
+  if (url.startsWith('file:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgresql';
+  throw new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgresql:// (PostgreSQL).');
+}
+
+function value(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function list(v: string | undefined): string[] {
+  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function devDefault(production: boolean, name: string, fallback: string, fix: string): string {
+  if (production) throw new ConfigError(name, `is required in production: ${fix}.`);
+  return fallback;
+}
+
+function parseAppUrl(env: Env, production: boolean): string {
+  const explicit = value(env, 'APP_URL');
+  // VERCEL_PROJECT_PRODUCTION_URL is stable across deployments; VERCEL_URL changes on every deploy
+  // and would break every installed tenant, so it is never used.
+  const vercel = value(env, 'VERCEL_PROJECT_PRODUCTION_URL');
+  const raw = explicit ?? (vercel ? `https://${vercel}` : undefined)
+    ?? devDefault(production, 'APP_URL', `http://localhost:${value(env, 'PORT') ?? '3000'}`,
+      'set it to the public https URL of the app, e.g. https://notes.example.com');
+  const url = parseHttpUrl('APP_URL', raw);
+  if (production && !url.startsWith('https://') && !isLoopback(new URL(url).hostname)) {
+    throw new ConfigError('APP_URL', 'must be an https URL in production (Atlassian only installs apps served over https).');
+  }
+  return url;
+}
+
+function parseHttpUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, 'must be an http(s) URL.');
+  if (url.search || url.hash) throw new ConfigError(name, 'must not have a query string or fragment.');
+  return url.toString().replace(/\/+$/, '');
+}
+
+function parseHostPatterns(raw: string | undefined): string[] {
+  if (!raw) return DEFAULT_ALLOWED_HOSTS;
+  const patterns = list(raw).map((p) => p.toLowerCase());
+  for (const p of patterns) {
+    if (!/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(p)) {
+      throw new ConfigError('CONNECT_ALLOWED_HOSTS', `has an invalid host pattern "${p}": use host names like example.com or *.example.com, comma-separated.`);
+    }
+  }
+  return patterns;
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+function parseKey(name: string, base64: string): EncryptionKey {
+  const key = Buffer.from(base64, 'base64');
+  // Round-tripping rejects lax input (whitespace, base64url, truncation) that Buffer.from would quietly accept.
+  if (key.length !== 32 || key.toString('base64') !== base64) {
+    throw new ConfigError(name, 'must be 32 random bytes in base64: generate one with `openssl rand -base64 32`.');
+  }
+  return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
+}
+
+function devKey(production: boolean, cwd: string): string {
+  devDefault(production, 'ENCRYPTION_KEY', '', 'generate one with `openssl rand -base64 32`');
+  const file = path.join(cwd, DEV_KEY_FILE);
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    // 'wx' fails if another process created it first; then that process's key wins.
+    try {
+      writeFileSync(file, randomBytes(32).toString('base64') + '\n', { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
+}
