@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isLoopbackHost } from './connect/hosts';
 
 export type DatabaseProvider = 'sqlite' | 'postgresql';
 
@@ -111,7 +112,7 @@ function parseAppUrl(env: Env, production: boolean): string {
     ?? devDefault(production, 'APP_URL', `http://localhost:${value(env, 'PORT') ?? '3000'}`,
       'set it to the public https URL of the app, e.g. https://notes.example.com');
   const url = parseHttpUrl('APP_URL', raw);
-  if (production && !url.startsWith('https://') && !isLoopback(new URL(url).hostname)) {
+  if (production && !url.startsWith('https://') && !isLoopbackHost(new URL(url).hostname)) {
     throw new ConfigError('APP_URL', 'must be an https URL in production (Atlassian only installs apps served over https).');
   }
   return url;
@@ -138,10 +139,6 @@ function parseHostPatterns(raw: string | undefined): string[] {
     }
   }
   return patterns;
-}
-
-export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 function parseKey(name: string, base64: string): EncryptionKey {
