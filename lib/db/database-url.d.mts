@@ -1,0 +1,10 @@
+export type Dialect = 'sqlite' | 'postgresql';
+
+/** The absolute path of the file a `file:` URL names; relative paths resolve against `cwd` (default `process.cwd()`). */
+export function sqliteFilePath(url: string, cwd?: string): string;
+
+/** pg connection options for a PostgreSQL URL, with Prisma's `?schema=` split out (default `public`). */
+export function postgresOptions(url: string): { connectionString: string; schema: string };
+
+/** `sqlite` for `file:` URLs, `postgresql` for `postgres(ql)://` URLs; throws otherwise. */
+export function dialectOf(url: string): Dialect;

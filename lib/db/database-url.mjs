@@ -1,0 +1,48 @@
+// How a DATABASE_URL becomes driver options. Plain JavaScript so the migration scripts (scripts/db/*.mjs),
+// which run before any build, share it with the app (lib/db/client.ts). Types: database-url.d.mts.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The file a `file:` URL names, absolute. Relative paths are resolved against `cwd` (the project root
+ * for `npm run dev`, tests and builds), never against a schema file. A query string (`?connection_limit=1`,
+ * accepted by Prisma) is ignored.
+ *
+ * @example sqliteFilePath('file:./.data/dev.db', '/app') // '/app/.data/dev.db'
+ */
+export function sqliteFilePath(url, cwd = process.cwd()) {
+  if (!url.startsWith('file:')) throw new Error('A SQLite DATABASE_URL starts with file:');
+  const withoutQuery = url.split('?')[0];
+  const file = withoutQuery.startsWith('file://') ? fileURLToPath(withoutQuery) : withoutQuery.slice('file:'.length);
+  if (!file) throw new Error('A SQLite DATABASE_URL names a file, e.g. file:./.data/dev.db');
+  return path.resolve(cwd, file);
+}
+
+/**
+ * Connection options for a `postgres://` or `postgresql://` URL. Prisma's `?schema=` parameter is taken out
+ * of the connection string (the pg driver does not know it) and returned as `schema`, default `public`.
+ *
+ * @example postgresOptions('postgresql://u@db/app?schema=tenant1') // { connectionString: 'postgresql://u@db/app', schema: 'tenant1' }
+ */
+export function postgresOptions(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Never echo the URL: it usually carries a password.
+    throw new Error('DATABASE_URL is not a valid PostgreSQL URL.');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new Error('A PostgreSQL DATABASE_URL starts with postgres:// or postgresql://');
+  }
+  const schema = parsed.searchParams.get('schema') || 'public';
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
+}
+
+/** `sqlite` for `file:` URLs, `postgresql` for `postgres(ql)://` URLs; throws otherwise (as lib/config.ts does). */
+export function dialectOf(url) {
+  if (url.startsWith('file:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgresql';
+  throw new Error('DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL).');
+}
