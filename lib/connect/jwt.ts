@@ -1,0 +1,275 @@
+/**
+ * Verification of the HS256 JWTs an Atlassian product puts on every request to the app: iframe loads,
+ * webhooks, `enabled`/`disabled` callbacks, and the context tokens the app's own frontend gets from
+ * `AP.context.getToken()`. https://developer.atlassian.com/cloud/jira/platform/understanding-jwt-for-connect-apps/
+ */
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { Tenant } from '../tenants/types';
+import { ConnectError } from './errors';
+import { CONTEXT_QSH, qshMatches } from './qsh';
+
+/**
+ * Leeway for `exp`, `iat` and `nbf`, in seconds. Product and app clocks drift, and a context token is
+ * often used seconds before it expires; atlassian-connect-express allows none and its users see spurious
+ * 401s. 30 s is small next to a token's life (3 minutes for request tokens, 15 for context tokens).
+ */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+/** A Connect token is a few hundred bytes; anything this long is refused before it is parsed. */
+export const MAX_TOKEN_LENGTH = 8 * 1024;
+
+/**
+ * - `strict`: the token must be bound to this very request (`qsh` = hash of its method, path and query).
+ *   For iframe loads, webhooks and lifecycle callbacks.
+ * - `context`: the token must be a context token (`qsh` = `context-qsh`), minted for the app's frontend to
+ *   call its own backend, on any URL. For the app's API routes.
+ *
+ * The route chooses, never the token: a context token on a strict route is refused, and so is a request
+ * token on a context route (it proves only that its URL was loaded, not that this call was meant).
+ */
+export type VerifyMode = 'strict' | 'context';
+
+export interface VerifyConnectRequestOptions {
+  mode: VerifyMode;
+  /** The app's base URL, as in the descriptor; a path in it (`https://x.ngrok.app/myapp`) is not hashed. */
+  appBaseUrl: string;
+  /** Looks up the installation by `clientKey` (the token's `iss`). */
+  getTenant: (clientKey: string) => Promise<Tenant | null>;
+  /** Accept a tenant in state `disabled` (the `enabled` callback arrives while the app is disabled). Default false. */
+  allowDisabledTenant?: boolean;
+  /** The current time. Default: now. */
+  now?: Date;
+  /** Default {@link CLOCK_TOLERANCE_SECONDS}. */
+  clockToleranceSeconds?: number;
+  /** Where imported HMAC keys are kept. Default: {@link sharedHmacKeyCache}. */
+  keyCache?: HmacKeyCache;
+}
+
+/** The claims of a verified token. `iss`, `iat` and `exp` are always present. */
+export interface ConnectClaims extends JWTPayload {
+  /** The installation's `clientKey`. */
+  iss: string;
+  iat: number;
+  exp: number;
+  /** The Atlassian account id of the user, absent for requests no user made (webhooks, lifecycle). */
+  sub?: string;
+  qsh?: string;
+  /** Context tokens only: what the user is looking at (`{ license, jira: { issue, project } }`…). */
+  context?: unknown;
+}
+
+export interface VerifiedConnectRequest {
+  tenant: Tenant;
+  /** The `sub` claim, when a user made the request. */
+  userAccountId: string | undefined;
+  /** The `context` claim of a context token, as sent. */
+  context: unknown;
+  claims: ConnectClaims;
+}
+
+/**
+ * Verifies the JWT on a request from an Atlassian product (or from the app's frontend, in `context` mode)
+ * and returns the installation it came from. Throws a {@link ConnectError}; its message never contains
+ * the token, the secret or a claim value.
+ *
+ * Order matters: the header's `alg` is checked before anything else, the unverified `iss` is used only to
+ * find the shared secret, and the tenant's state is reported only once the signature is proven, so
+ * nobody without the secret learns whether an installation is disabled.
+ *
+ * @example
+ * const { tenant, userAccountId } = await verifyConnectRequest(request, {
+ *   mode: 'strict',
+ *   appBaseUrl: getConfig().appUrl,
+ *   getTenant: (clientKey) => tenants.get(clientKey),
+ * });
+ */
+export async function verifyConnectRequest(request: Request, options: VerifyConnectRequestOptions): Promise<VerifiedConnectRequest> {
+  const url = new URL(request.url);
+  const token = tokenFromRequest(request, url);
+  const clientKey = unverifiedIssuer(token);
+
+  const tenant = await options.getTenant(clientKey);
+  if (!tenant) throw new ConnectError('UNKNOWN_TENANT', 'The token was issued by an unknown installation.');
+  if (!tenant.sharedSecret) throw stateError(tenant) ?? new ConnectError('UNKNOWN_TENANT', 'The installation has no shared secret.');
+
+  const claims = await verifyClaims(token, tenant, options);
+  const refused = stateError(tenant, options.allowDisabledTenant);
+  if (refused) throw refused;
+  checkQsh(claims.qsh, options.mode, { method: request.method, url, baseUrl: options.appBaseUrl });
+
+  return { tenant, userAccountId: claims.sub, context: claims.context, claims };
+}
+
+/**
+ * The token of a request: `Authorization: JWT <token>`, or the `jwt` query parameter (iframe URLs and
+ * some webhooks). Both may be present only if they are the same token.
+ *
+ * @example const token = tokenFromRequest(request); // throws TOKEN_MISSING if there is none
+ */
+export function tokenFromRequest(request: Request, url: URL = new URL(request.url)): string {
+  // Auth schemes are case-insensitive (RFC 9110 §11.1); another scheme (Basic, Bearer) is not ours.
+  const header = request.headers.get('authorization')?.match(/^JWT(?:\s+(.*))?$/i)?.[1]?.trim();
+  const tokens = new Set([header, ...url.searchParams.getAll('jwt')].filter((t): t is string => !!t));
+
+  if (tokens.size === 0) throw new ConnectError('TOKEN_MISSING', 'The request carries no JWT.');
+  // Two different tokens: which one the hash and the checks apply to would be ambiguous.
+  if (tokens.size > 1) throw new ConnectError('BAD_REQUEST', 'The request carries more than one JWT.');
+  const token = tokens.values().next().value!;
+  if (token.length > MAX_TOKEN_LENGTH) throw new ConnectError('TOKEN_MALFORMED', 'The JWT is too long.');
+  return token;
+}
+
+/**
+ * Turns an error thrown by jose's `jwtVerify` into a {@link ConnectError}. Anything that is not a jose
+ * error is a bug and is returned unchanged, to surface as a 500.
+ */
+export function mapJoseError(err: unknown): Error {
+  if (err instanceof ConnectError) return err;
+  const { code, claim, reason } = (err ?? {}) as { code?: unknown; claim?: unknown; reason?: unknown };
+  switch (code) {
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return new ConnectError('BAD_SIGNATURE', 'The JWT signature is invalid.');
+    case 'ERR_JWT_EXPIRED':
+      return new ConnectError('TOKEN_EXPIRED', 'The JWT has expired.');
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (reason === 'check_failed' && (claim === 'nbf' || claim === 'iat')) {
+        return new ConnectError('TOKEN_NOT_YET_VALID', 'The JWT is not valid yet; check the server clock.');
+      }
+      return new ConnectError('CLAIM_INVALID', reason === 'missing' ? `The JWT has no ${safeClaimName(claim)} claim.` : `The JWT's ${safeClaimName(claim)} claim is invalid.`);
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return new ConnectError('WRONG_ALGORITHM', 'The JWT is signed with an algorithm that is not accepted.');
+    case 'ERR_JOSE_NOT_SUPPORTED': // e.g. a `crit` header extension jose does not know
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID':
+      return new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
+    default:
+      return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/**
+ * Refuses a token issued in the future (beyond the leeway). jose checks that `iat` is a number but, unless
+ * `maxTokenAge` is set, not that it is in the past. Call it after `jwtVerify`.
+ *
+ * @example const { payload } = await jwtVerify(token, key, options); rejectFutureIat(payload, now);
+ */
+export function rejectFutureIat(claims: JWTPayload, now: Date = new Date(), toleranceSeconds = CLOCK_TOLERANCE_SECONDS): void {
+  if (typeof claims.iat === 'number' && claims.iat > Math.floor(now.getTime() / 1000) + toleranceSeconds) {
+    throw new ConnectError('TOKEN_NOT_YET_VALID', 'The JWT is not valid yet; check the server clock.');
+  }
+}
+
+/** Claim names come from jose (`exp`, `nbf`, …); anything else is not echoed. */
+function safeClaimName(claim: unknown): string {
+  return typeof claim === 'string' && /^[a-z]{2,8}$/.test(claim) ? claim : 'a required';
+}
+
+/** header.payload.signature; the signature may be empty so that `alg: none` is reported as such. */
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/** Reads the unverified token just enough to know whose secret to verify it with. */
+function unverifiedIssuer(token: string): string {
+  // Compact JWS only, strictly base64url: decoders (atob) quietly skip spaces and padding.
+  if (!COMPACT_JWS.test(token)) throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
+  let alg: unknown;
+  try {
+    ({ alg } = decodeProtectedHeader(token));
+  } catch {
+    throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
+  }
+  // Before any key is touched: `none` would skip the signature, and an asymmetric algorithm would make
+  // the key's meaning depend on the attacker's header (algorithm confusion). Products only sign HS256.
+  if (alg !== 'HS256') throw new ConnectError('WRONG_ALGORITHM', 'The JWT must be signed with HS256.');
+  let payload: JWTPayload;
+  try {
+    payload = decodeJwt(token);
+  } catch {
+    throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
+  }
+  if (typeof payload.iss !== 'string' || !payload.iss) throw new ConnectError('CLAIM_INVALID', 'The JWT has no iss claim.');
+  return payload.iss;
+}
+
+async function verifyClaims(token: string, tenant: Tenant, options: VerifyConnectRequestOptions): Promise<ConnectClaims> {
+  const tolerance = options.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
+  if (!Number.isFinite(tolerance) || tolerance < 0) throw new RangeError('clockToleranceSeconds must be a non-negative number');
+  const now = options.now ?? new Date();
+  const key = await (options.keyCache ?? sharedHmacKeyCache).get(tenant.clientKey, tenant.sharedSecret);
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      requiredClaims: ['iss', 'iat', 'exp'],
+      clockTolerance: tolerance,
+      currentDate: now,
+    }));
+  } catch (err) {
+    throw mapJoseError(err);
+  }
+  rejectFutureIat(payload, now, tolerance);
+  if (payload.sub !== undefined && typeof payload.sub !== 'string') throw new ConnectError('CLAIM_INVALID', "The JWT's sub claim is invalid.");
+  return payload as ConnectClaims;
+}
+
+function stateError(tenant: Tenant, allowDisabled = false): ConnectError | undefined {
+  switch (tenant.state) {
+    case 'installed':
+    case 'enabled':
+      return undefined;
+    case 'disabled':
+      return allowDisabled ? undefined : new ConnectError('TENANT_DISABLED', 'The app is disabled on this site.');
+    default:
+      return new ConnectError('TENANT_UNINSTALLED', 'The app is not installed on this site.');
+  }
+}
+
+function checkQsh(qsh: unknown, mode: VerifyMode, request: { method: string; url: URL; baseUrl: string }): void {
+  if (qsh === undefined) throw new ConnectError('QSH_MISSING', 'The JWT has no qsh claim.');
+  if (typeof qsh !== 'string') throw new ConnectError('CLAIM_INVALID', "The JWT's qsh claim is invalid.");
+  if (mode === 'context') {
+    if (qsh !== CONTEXT_QSH) throw new ConnectError('QSH_MISMATCH', 'This route accepts only context tokens.');
+    return;
+  }
+  if (qsh === CONTEXT_QSH) throw new ConnectError('QSH_MISMATCH', 'This route does not accept context tokens.');
+  if (!qshMatches(qsh, request)) throw new ConnectError('QSH_MISMATCH', 'The JWT was issued for another request.');
+}
+
+/**
+ * Imported HMAC keys by `clientKey`, least recently used evicted first. Importing a key costs about as
+ * much as verifying with it, and a site sends many requests; a changed secret (reinstall) is re-imported.
+ *
+ * @example const cache = new HmacKeyCache(100); await verifyConnectRequest(request, { ..., keyCache: cache });
+ */
+export class HmacKeyCache {
+  readonly #entries = new Map<string, { secret: string; key: Promise<CryptoKey> }>();
+
+  /** @param maxEntries How many installations' keys to keep. Default 1000. */
+  constructor(readonly maxEntries = 1000) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(clientKey: string, sharedSecret: string): Promise<CryptoKey> {
+    let entry = this.#entries.get(clientKey);
+    this.#entries.delete(clientKey); // re-inserted below: the Map's order is least recently used first
+    if (entry?.secret !== sharedSecret) {
+      const key = crypto.subtle.importKey('raw', new TextEncoder().encode(sharedSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+      entry = { secret: sharedSecret, key };
+      key.catch(() => {
+        if (this.#entries.get(clientKey) === entry) this.#entries.delete(clientKey);
+      });
+    }
+    this.#entries.set(clientKey, entry);
+    if (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    return entry.key;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+/** The default key cache: one per process, bounded to 1000 installations. */
+export const sharedHmacKeyCache = new HmacKeyCache();
