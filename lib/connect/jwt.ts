@@ -1,7 +1,7 @@
 /**
  * Verification of the HS256 JWTs an Atlassian product puts on every request to the app: iframe loads,
  * webhooks, `enabled`/`disabled` callbacks, and the context tokens the app's own frontend gets from
- * `AP.context.getToken()`. https://developer.atlassian.com/cloud/jira/platform/understanding-jwt-for-connect-apps/
+ * `AP.context.getToken()`. https://developer.atlassian.com/cloud/jira/platform/understanding-jwt/
  */
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { Tenant } from '../tenants/types';

@@ -4,7 +4,7 @@
  *
  * The rules, from Atlassian's own Java implementation (the one Jira and Confluence run,
  * `com.atlassian.jwt.core.HttpRequestCanonicalizer`) and "Understanding JWT for Connect apps"
- * (https://developer.atlassian.com/cloud/jira/platform/understanding-jwt-for-connect-apps/#qsh):
+ * (https://developer.atlassian.com/cloud/jira/platform/understanding-jwt/):
  *
  *   canonical-request = METHOD '&' canonical-path '&' canonical-query
  *
@@ -17,8 +17,8 @@
  *   joined with `&`; repeated values sorted; `encode` is RFC 3986 (unreserved characters kept, everything
  *   else `%XX` of its UTF-8 bytes: space is `%20`, `*` is `%2A`, `~` stays `~`).
  *
- * Two dialects. They agree on every request with plain ASCII names, which is every request a product sends
- * to a Connect app in practice; they differ only in ordering and in three path characters:
+ * Two dialects. They agree whenever parameter names use only `A-Z a-z 0-9 - . _ ~` and the path has no
+ * `'`, `^` or `|`, which covers every request a product sends in practice; otherwise they differ:
  *
  * | | `spec` (Java, the docs) | `atlassian-jwt` (npm 2.0.3, used by atlassian-connect-express) |
  * |---|---|---|
@@ -27,9 +27,9 @@
  *
  * Both sort repeated values by their decoded form in UTF-16 order (Java sorts the value array in place
  * before encoding; atlassian-jwt calls `Array.prototype.sort`), so values never differ.
- * Inbound verification accepts either dialect ({@link qshMatches}): each is a permutation or re-spelling
- * of the same parameters, so accepting both lets no parameter go unsigned. Outbound tokens use `spec`,
- * which is what the products compute when they check ours.
+ * Inbound verification accepts either dialect ({@link qshMatches}): the two orderings are permutations of
+ * the same parameters, so accepting both lets no parameter go unsigned, and `/a'b` and `/a%27b` decode to
+ * the same route path. Outbound tokens use `spec`, which is what the products compute when they check ours.
  *
  * Parsing follows the WHATWG URL standard, exactly as `new URL(request.url).searchParams` reads the query
  * in a route handler, so the hash covers the parameters as the app sees them: `+` is a space, `%2B` a
