@@ -1,0 +1,84 @@
+/**
+ * Configuration of the Forge side of the app: which Forge app this backend serves (FORGE_APP_ID) and
+ * where Atlassian publishes the keys that sign Forge Invocation Tokens (FORGE_JWKS_URL).
+ *
+ * Kept apart from lib/config.ts so a plain Connect deployment needs none of it: without FORGE_APP_ID the
+ * Forge Remote endpoints answer 404 and everything else works as before. Same rules as lib/config.ts:
+ * parsed once, from one place, and a bad value names its variable and the fix.
+ */
+import { ConfigError } from '../config';
+import { isLoopbackHost } from '../connect/hosts';
+
+export interface ForgeConfig {
+  /** The Forge app id (`app.id` in manifest.yml), the `aud` every invocation token must carry. Unset: Forge Remote is off. */
+  appId: string | undefined;
+  /** Where the keys that sign Forge Invocation Tokens are published. */
+  jwksUrl: string;
+}
+
+/**
+ * The JWKS Atlassian's own Forge Remote samples verify invocation tokens against.
+ * https://developer.atlassian.com/platform/forge/remote/essentials/#verifying-remote-requests
+ */
+export const DEFAULT_FORGE_JWKS_URL = 'https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json';
+
+/**
+ * Forge app ids are Atlassian resource identifiers: `ari:cloud:ecosystem::app/` and a UUID, as printed by
+ * `forge register` and written to `app.id` in manifest.yml.
+ * https://developer.atlassian.com/platform/forge/manifest-reference/#app
+ */
+export const FORGE_APP_ID_PATTERN = /^ari:cloud:ecosystem::app\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses the Forge configuration from an environment.
+ *
+ * @example parseForgeConfig({ FORGE_APP_ID: 'ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a' })
+ */
+export function parseForgeConfig(env: Env = process.env): ForgeConfig {
+  const production = env.NODE_ENV === 'production';
+  const appId = value(env, 'FORGE_APP_ID');
+  return {
+    appId: appId === undefined ? undefined : parseForgeAppId(appId, 'FORGE_APP_ID'),
+    jwksUrl: parseJwksUrl(value(env, 'FORGE_JWKS_URL') ?? DEFAULT_FORGE_JWKS_URL, production),
+  };
+}
+
+let cached: ForgeConfig | undefined;
+
+/** The process's Forge configuration, parsed on first use. */
+export function getForgeConfig(): ForgeConfig {
+  cached ??= parseForgeConfig();
+  return cached;
+}
+
+/** Checks a Forge app id; `source` names where it came from (a variable or a flag) in the error. */
+export function parseForgeAppId(raw: string, source: string): string {
+  const id = raw.trim();
+  if (!FORGE_APP_ID_PATTERN.test(id)) {
+    throw new ConfigError(source, 'must be a Forge app id like ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a: run `forge register` and copy app.id from the manifest it writes.');
+  }
+  return id;
+}
+
+function parseJwksUrl(raw: string, production: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('FORGE_JWKS_URL', 'is not a valid URL.');
+  }
+  // Whoever serves this document decides which tokens are genuine, so it must come over https; plain http
+  // is only for a key server on this machine (tests, local simulators) outside production.
+  const localHttp = url.protocol === 'http:' && isLoopbackHost(url.hostname) && !production;
+  if (url.protocol !== 'https:' && !localHttp) {
+    throw new ConfigError('FORGE_JWKS_URL', `must be an https URL (default ${DEFAULT_FORGE_JWKS_URL}).`);
+  }
+  return url.toString();
+}
+
+function value(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
