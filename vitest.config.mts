@@ -8,5 +8,6 @@ export default defineConfig({
     environment: 'node',
     // Database suites share one PostgreSQL server; each file uses its own schema, so files may run in parallel.
     testTimeout: 20_000,
+    env: { CONNECT_LOG: 'silent' },
   },
 });

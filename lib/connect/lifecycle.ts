@@ -1,0 +1,101 @@
+/**
+ * The lifecycle callbacks and the install policy (SECURITY.md, "Install policy"). Every check runs
+ * before anything is written, so a rejected callback changes nothing.
+ */
+import { ConnectError } from './errors';
+import { normalizeBaseUrl } from './hosts';
+import { verifyInstallToken, type InstallKeyResolver } from './install-token';
+import { verifyConnectRequest } from './jwt';
+import { LIFECYCLE_BODY_LIMIT, parseLifecyclePayload, type LifecycleEvent } from './lifecycle-payload';
+import { readJsonBody } from '../http/body';
+import { log } from '../log';
+import type { InstallPayload, Tenant } from '../tenants/types';
+
+/** The tenant-store verbs the lifecycle needs. */
+export interface LifecycleStore {
+  getTenant(clientKey: string): Promise<Tenant | null>;
+  findTenantsByBaseUrl(baseUrl: string): Promise<Tenant[]>;
+  saveInstall(payload: InstallPayload, opts: { iat: number }): Promise<unknown>;
+  markEnabled(clientKey: string, opts: { iat: number }): Promise<unknown>;
+  markDisabled(clientKey: string, opts: { iat: number }): Promise<unknown>;
+  markUninstalled(clientKey: string, opts: { iat: number }): Promise<unknown>;
+}
+
+export interface LifecycleDeps {
+  store: LifecycleStore;
+  appBaseUrl: string;
+  appKey: string;
+  allowedHosts: string[];
+  resolveInstallKey: InstallKeyResolver;
+  now?: Date;
+}
+
+/** Verifies and applies one lifecycle callback. Resolves when it was applied (or was a no-op). */
+export async function handleLifecycle(event: LifecycleEvent, request: Request, deps: LifecycleDeps): Promise<void> {
+  if (event === 'installed' || event === 'uninstalled') return handleSigned(event, request, deps);
+  return handleEnablement(event, request, deps);
+}
+
+async function handleSigned(event: 'installed' | 'uninstalled', request: Request, deps: LifecycleDeps): Promise<void> {
+  const token = await verifyInstallToken(request, { appBaseUrl: deps.appBaseUrl, resolveKey: deps.resolveInstallKey, now: deps.now });
+  const payload = await readPayload(event, request, deps);
+  // Signed by Atlassian for one installation: its body may only speak for that installation.
+  if (payload.clientKey !== token.clientKey) {
+    throw new ConnectError('ISSUER_MISMATCH', 'The token was issued for another installation.');
+  }
+  const existing = await deps.store.getTenant(payload.clientKey);
+
+  if (event === 'uninstalled') {
+    // Idempotent: an unknown or already uninstalled tenant has nothing left to revoke.
+    if (!existing || existing.state === 'uninstalled') return;
+    await deps.store.markUninstalled(payload.clientKey, { iat: token.iat });
+    log.info('tenant_uninstalled', { clientKey: payload.clientKey });
+    return;
+  }
+
+  rejectReplayedInstall(existing, token.iat);
+  const holders = await deps.store.findTenantsByBaseUrl(payload.baseUrl);
+  if (holders.some((t) => t.clientKey !== payload.clientKey && t.state !== 'uninstalled')) {
+    throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
+  }
+  await deps.store.saveInstall(payload, { iat: token.iat });
+  if (existing && normalizeBaseUrl(existing.baseUrl) !== payload.baseUrl) {
+    log.warn('tenant_base_url_changed', { clientKey: payload.clientKey, from: existing.baseUrl, to: payload.baseUrl });
+  }
+  log.info(existing ? 'tenant_reinstalled' : 'tenant_installed', { clientKey: payload.clientKey, baseUrl: payload.baseUrl, productType: payload.productType });
+}
+
+/** `enabled` and `disabled` carry an ordinary HS256 token signed with the shared secret we hold. */
+async function handleEnablement(event: 'enabled' | 'disabled', request: Request, deps: LifecycleDeps): Promise<void> {
+  const verified = await verifyConnectRequest(request, {
+    mode: 'strict',
+    appBaseUrl: deps.appBaseUrl,
+    getTenant: (clientKey) => deps.store.getTenant(clientKey),
+    allowDisabledTenant: true,
+    now: deps.now,
+  });
+  const payload = await readPayload(event, request, deps);
+  if (payload.clientKey !== verified.tenant.clientKey) {
+    throw new ConnectError('ISSUER_MISMATCH', 'The token was issued for another installation.');
+  }
+  const iat = verified.claims.iat;
+  if (event === 'enabled') await deps.store.markEnabled(payload.clientKey, { iat });
+  else await deps.store.markDisabled(payload.clientKey, { iat });
+  log.info(`tenant_${event}`, { clientKey: payload.clientKey });
+}
+
+async function readPayload(event: LifecycleEvent, request: Request, deps: LifecycleDeps) {
+  const body = await readJsonBody(request, LIFECYCLE_BODY_LIMIT);
+  return parseLifecyclePayload(body, { event, appKey: deps.appKey, allowedHosts: deps.allowedHosts });
+}
+
+/**
+ * Lifecycle tokens live for minutes, so a captured `installed` could be replayed after the site uninstalled
+ * the app, reviving a tenant the customer removed. An install issued no later than the uninstall is refused.
+ * (Events older than the newest applied one are refused by the store, atomically.)
+ */
+function rejectReplayedInstall(tenant: Tenant | null, iat: number): void {
+  if (tenant?.state === 'uninstalled' && tenant.lastLifecycleIat !== null && iat <= tenant.lastLifecycleIat) {
+    throw new ConnectError('STALE_LIFECYCLE', 'This install is older than the uninstall already applied.');
+  }
+}
