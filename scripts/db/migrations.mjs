@@ -153,6 +153,9 @@ async function applySqlite(file, migrations, log) {
   try {
     // Another process migrating at the same time holds the write lock; wait for it rather than fail.
     db.pragma('busy_timeout = 15000');
+    // Write-ahead logging lets the dev server read while a write is in progress, and makes each write one
+    // append instead of a journal rewrite. It is a property of the file, so setting it once here lasts.
+    db.pragma('journal_mode = WAL');
     // Prisma's SQLite migrations rebuild a table by copying it and dropping the old one, bracketed by
     // `PRAGMA foreign_keys=OFF/ON`. Those pragmas do nothing inside a transaction, and with foreign keys on,
     // the DROP would cascade-delete child rows. So keys are off for this connection, and checked before commit.
@@ -214,13 +217,14 @@ async function applyPostgres(databaseUrl, migrations, log) {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
-    // Prisma creates the schema named by ?schema= if it is missing. Checking first avoids needing the
-    // CREATE privilege on the database when the schema already exists.
-    const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-    if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+    // Taken first: concurrent runs (several instances starting at once) then also queue for creating the schema.
     await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK_ID]);
     try {
+      // Prisma creates the schema named by ?schema= if it is missing. Checking first avoids needing the
+      // CREATE privilege on the database when the schema already exists.
+      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      await client.query(`SET search_path TO ${quoteIdent(schema)}`);
       await client.query(POSTGRES_TABLE);
       const { rows } = await client.query('SELECT "migration_name", "checksum", "finished_at", "rolled_back_at" FROM "_prisma_migrations"');
       unknownRows(rows, migrations, log);
