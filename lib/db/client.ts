@@ -1,0 +1,79 @@
+/**
+ * The database client: one Prisma client per process, for the database `DATABASE_URL` names.
+ *
+ * Prisma generates a client per SQL dialect (lib/db/generated/{sqlite,postgres}, from prisma/models.prisma by
+ * `npm run db:generate`) and each talks to its database through a driver adapter: better-sqlite3 for
+ * `file:` URLs, pg for `postgresql://` URLs. Both clients are generated from the same models and have the same
+ * API, so callers see one type, `Db`, and do not know which database they use.
+ */
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { getConfig } from '../config';
+import { dialectOf, postgresOptions, sqliteFilePath } from './database-url.mjs';
+import { PrismaClient as PostgresClient } from './generated/postgres/client';
+import { PrismaClient as SqliteClient } from './generated/sqlite/client';
+
+/**
+ * The Prisma client type callers use. It is the SQLite client's type because its API is the common subset:
+ * the PostgreSQL client accepts everything it does (plus a few PostgreSQL-only options, like
+ * `mode: 'insensitive'`, that portable code must not use anyway).
+ */
+export type Db = SqliteClient;
+
+/**
+ * A new client for `databaseUrl`. Relative SQLite paths resolve against the working directory; a PostgreSQL
+ * `?schema=` parameter selects the schema. Prefer `getDb()`; this is for tests and scripts that need their
+ * own database. Call `$disconnect()` when done.
+ *
+ * @example const db = createDb('file:/tmp/test.db'); await db.tenant.count(); await db.$disconnect();
+ */
+export function createDb(databaseUrl: string): Db {
+  if (dialectOf(databaseUrl) === 'sqlite') {
+    return new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl) }) });
+  }
+  const { connectionString, schema } = postgresOptions(databaseUrl);
+  const client = new PostgresClient({ adapter: new PrismaPg(poolConfig(connectionString, schema), { schema }) });
+  // Same models, same generator, different provider: the query API is the same. TypeScript cannot see that
+  // through Prisma's provider-specific internal types, hence the cast; test/db/client.test.ts exercises both.
+  return client as unknown as Db;
+}
+
+/**
+ * Prisma's queries name the schema themselves; `search_path` makes raw SQL (`$queryRaw`) land in the same
+ * schema, as it did with Prisma's native engine. Left alone for `public`, because connection poolers such as
+ * PgBouncer refuse the `options` startup parameter.
+ */
+function poolConfig(connectionString: string, schema: string) {
+  if (schema === 'public') return { connectionString };
+  if (/[\s"\\]/.test(schema)) throw new Error('The ?schema= of DATABASE_URL must not contain spaces, quotes or backslashes.');
+  return { connectionString, options: `-c search_path="${schema}"` };
+}
+
+// In development, Next.js re-evaluates modules on every change; keeping the client on globalThis stops each
+// reload from opening another connection pool (or SQLite handle).
+const globalForDb = globalThis as typeof globalThis & { __connectNextDb?: { url: string; db: Db } };
+
+/**
+ * The process's client for `getConfig().databaseUrl`, created on first use.
+ *
+ * @example const tenants = await getDb().tenant.count();
+ */
+export function getDb(): Db {
+  const url = getConfig().databaseUrl;
+  const cached = globalForDb.__connectNextDb;
+  if (cached && cached.url === url) return cached.db;
+  const db = createDb(url);
+  globalForDb.__connectNextDb = { url, db };
+  return db;
+}
+
+/** Row types, as Prisma returns them (same for both dialects). */
+export type { Note as NoteRow, Tenant as TenantRow, WebhookDelivery as WebhookDeliveryRow } from './generated/sqlite/client';
+
+/**
+ * True for Prisma's unique-constraint violation (P2002), e.g. inserting a `WebhookDelivery` that was
+ * already recorded. Both generated clients throw the same runtime error class, so checking `code` suffices.
+ */
+export function isUniqueConstraintError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
+}
