@@ -1,0 +1,291 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ConnectError } from '@/lib/connect/errors';
+import { keyIdOf, SecretBoxError } from '@/lib/crypto/secret-box';
+import { normalizeBaseUrl } from '@/lib/tenants/store';
+import { forEachDatabase, installPayload, keyRing, newKey } from '@/test/helpers/db';
+
+const T0 = new Date('2026-01-01T10:00:00.000Z');
+const T1 = new Date('2026-01-01T10:05:00.000Z');
+const T2 = new Date('2026-01-01T10:10:00.000Z');
+
+forEachDatabase('tenant store', (t) => {
+  describe('saveInstall', () => {
+    it('creates an installed tenant from the install payload', async () => {
+      const payload = installPayload({ displayUrl: 'https://jira.example.com', oauthClientId: 'oauth-1' });
+      const saved = await t.store.saveInstall(payload, { iat: 1_700_000_000, at: T0 });
+      expect(saved).toMatchObject({
+        clientKey: 'client-1',
+        key: 'connect-next',
+        baseUrl: 'https://example.atlassian.net',
+        displayUrl: 'https://jira.example.com',
+        productType: 'jira',
+        description: payload.description,
+        sharedSecret: payload.sharedSecret,
+        oauthClientId: 'oauth-1',
+        serverVersion: '100000',
+        pluginsVersion: '1001.0.0',
+        state: 'installed',
+        installedAt: T0,
+        enabledAt: null,
+        disabledAt: null,
+        uninstalledAt: null,
+        lastLifecycleIat: 1_700_000_000,
+      });
+      expect(saved.updatedAt).toBeInstanceOf(Date);
+      expect(await t.store.getTenant('client-1')).toEqual(saved);
+    });
+
+    it('stores the shared secret sealed, never in plaintext', async () => {
+      const payload = installPayload();
+      await t.store.saveInstall(payload, { iat: 1 });
+      const rows = await t.db.$queryRawUnsafe<Record<string, unknown>[]>('SELECT * FROM "Tenant"');
+      expect(rows).toHaveLength(1);
+      const stored = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      expect(stored).not.toContain(payload.sharedSecret);
+      expect(keyIdOf(String(rows[0].sharedSecret))).toBe(t.keys.current.id);
+    });
+
+    it('updates the tenant on reinstall: new secret, state installed, uninstalledAt cleared, first installedAt kept', async () => {
+      await t.store.saveInstall(installPayload({ sharedSecret: 'first' }), { iat: 100, at: T0 });
+      await t.store.markUninstalled('client-1', { iat: 200, at: T1 });
+      const again = await t.store.saveInstall(installPayload({ sharedSecret: 'second', pluginsVersion: '1002.0.0' }), { iat: 300, at: T2 });
+      expect(again).toMatchObject({
+        sharedSecret: 'second',
+        pluginsVersion: '1002.0.0',
+        state: 'installed',
+        installedAt: T0,
+        uninstalledAt: null,
+        lastLifecycleIat: 300,
+      });
+      expect(await t.db.tenant.count()).toBe(1);
+    });
+
+    it('refuses an install older than the newest lifecycle event applied (a replay)', async () => {
+      await t.store.saveInstall(installPayload({ sharedSecret: 'new' }), { iat: 500 });
+      const replay = t.store.saveInstall(installPayload({ sharedSecret: 'old' }), { iat: 499 });
+      await expect(replay).rejects.toBeInstanceOf(ConnectError);
+      await expect(replay).rejects.toMatchObject({ code: 'STALE_LIFECYCLE' });
+      expect((await t.store.getTenant('client-1'))?.sharedSecret).toBe('new');
+    });
+
+    it('accepts a second event in the same second (iat has one-second resolution)', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 500 });
+      await expect(t.store.markEnabled('client-1', { iat: 500 })).resolves.toMatchObject({ state: 'enabled' });
+    });
+
+    it('normalises the baseUrl it stores', async () => {
+      const saved = await t.store.saveInstall(installPayload({ baseUrl: 'HTTPS://Example.Atlassian.NET/wiki/' }), { iat: 1 });
+      expect(saved.baseUrl).toBe('https://example.atlassian.net/wiki');
+    });
+
+    it('handles two concurrent first installs of the same tenant', async () => {
+      const results = await Promise.allSettled([
+        t.store.saveInstall(installPayload({ sharedSecret: 'a' }), { iat: 10 }),
+        t.newStore().saveInstall(installPayload({ sharedSecret: 'b' }), { iat: 10 }),
+      ]);
+      expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) + (r.reason as { code?: string }).code : r.status))).toEqual(['fulfilled', 'fulfilled']);
+      expect(await t.db.tenant.count()).toBe(1);
+    });
+
+    it('rejects an iat that is not a whole number of seconds within the column range', async () => {
+      for (const iat of [1.5, -1, 2 ** 31, Number.NaN]) {
+        await expect(t.store.saveInstall(installPayload(), { iat })).rejects.toBeInstanceOf(RangeError);
+      }
+    });
+  });
+
+  describe('state transitions', () => {
+    it('enable, disable and uninstall set the state and their timestamp, keeping earlier ones', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 1, at: T0 });
+      expect(await t.store.markEnabled('client-1', { iat: 2, at: T1 })).toMatchObject({ state: 'enabled', enabledAt: T1, lastLifecycleIat: 2 });
+      expect(await t.store.markDisabled('client-1', { iat: 3, at: T2 })).toMatchObject({
+        state: 'disabled',
+        enabledAt: T1,
+        disabledAt: T2,
+        lastLifecycleIat: 3,
+      });
+      const uninstalled = await t.store.markUninstalled('client-1', { iat: 4, at: T2 });
+      expect(uninstalled).toMatchObject({ state: 'uninstalled', installedAt: T0, enabledAt: T1, disabledAt: T2, uninstalledAt: T2, lastLifecycleIat: 4 });
+      expect(uninstalled?.sharedSecret).toBeTruthy();
+    });
+
+    it('defaults the timestamp to now and leaves lastLifecycleIat alone without an iat', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 7 });
+      const before = Date.now();
+      const enabled = await t.store.markEnabled('client-1');
+      expect(enabled?.enabledAt?.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(enabled?.lastLifecycleIat).toBe(7);
+    });
+
+    it('returns null for a tenant that does not exist', async () => {
+      expect(await t.store.markEnabled('nobody', { iat: 1 })).toBeNull();
+      expect(await t.store.markDisabled('nobody')).toBeNull();
+      expect(await t.store.markUninstalled('nobody')).toBeNull();
+    });
+
+    it('refuses a transition older than the newest lifecycle event applied', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 100 });
+      await t.store.markDisabled('client-1', { iat: 200 });
+      await expect(t.store.markEnabled('client-1', { iat: 150 })).rejects.toMatchObject({ code: 'STALE_LIFECYCLE' });
+      expect((await t.store.getTenant('client-1'))?.state).toBe('disabled');
+    });
+  });
+
+  describe('findTenantsByBaseUrl', () => {
+    it('matches regardless of scheme/host case and a trailing slash', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 1 });
+      await t.store.saveInstall(installPayload({ clientKey: 'client-2', baseUrl: 'https://other.atlassian.net' }), { iat: 1 });
+      for (const query of ['https://example.atlassian.net', 'HTTPS://EXAMPLE.atlassian.net/', 'https://example.atlassian.net//']) {
+        expect((await t.store.findTenantsByBaseUrl(query)).map((x) => x.clientKey)).toEqual(['client-1']);
+      }
+    });
+
+    it('returns every installation on the site, secrets decrypted', async () => {
+      const a = installPayload({ clientKey: 'jira', baseUrl: 'https://site.atlassian.net' });
+      const b = installPayload({ clientKey: 'confluence', baseUrl: 'https://site.atlassian.net', productType: 'confluence' });
+      await t.store.saveInstall(a, { iat: 1, at: T0 });
+      await t.store.saveInstall(b, { iat: 1, at: T1 });
+      const found = await t.store.findTenantsByBaseUrl('https://site.atlassian.net/');
+      expect(found.map((x) => [x.clientKey, x.sharedSecret])).toEqual([
+        ['jira', a.sharedSecret],
+        ['confluence', b.sharedSecret],
+      ]);
+    });
+
+    it('finds nothing for an unknown site or a string that is not a URL', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 1 });
+      expect(await t.store.findTenantsByBaseUrl('https://unknown.atlassian.net')).toEqual([]);
+      expect(await t.store.findTenantsByBaseUrl('not a url')).toEqual([]);
+    });
+  });
+
+  describe('secret binding', () => {
+    it('refuses a sealed secret copied from another tenant’s row', async () => {
+      await t.store.saveInstall(installPayload({ clientKey: 'victim' }), { iat: 1 });
+      await t.store.saveInstall(installPayload({ clientKey: 'attacker' }), { iat: 1 });
+      const attacker = await t.db.tenant.findUniqueOrThrow({ where: { clientKey: 'attacker' } });
+      await t.db.tenant.update({ where: { clientKey: 'victim' }, data: { sharedSecret: attacker.sharedSecret } });
+      const read = t.newStore().getTenant('victim');
+      await expect(read).rejects.toBeInstanceOf(SecretBoxError);
+      await expect(read).rejects.toMatchObject({ code: 'DECRYPT_FAILED' });
+    });
+
+    it('refuses to open secrets without the key that sealed them', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 1 });
+      await expect(t.newStore(keyRing(newKey())).getTenant('client-1')).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+    });
+  });
+
+  describe('key rotation', () => {
+    it('keeps old secrets readable, moves them to the new key, then works without the old key', async () => {
+      const oldKey = newKey();
+      const newer = newKey();
+      const before = t.newStore(keyRing(oldKey));
+      const payloads = Array.from({ length: 5 }, (_, i) => installPayload({ clientKey: `c${i}` }));
+      for (const p of payloads) await before.saveInstall(p, { iat: 1 });
+
+      const during = t.newStore(keyRing(newer, oldKey));
+      expect((await during.getTenant('c0'))?.sharedSecret).toBe(payloads[0].sharedSecret);
+      await during.saveInstall(installPayload({ clientKey: 'fresh' }), { iat: 1 });
+
+      expect(await during.reencryptSecrets()).toBe(5);
+      expect(await during.reencryptSecrets()).toBe(0);
+      const rows = await t.db.tenant.findMany();
+      expect(new Set(rows.map((r) => keyIdOf(r.sharedSecret)))).toEqual(new Set([keyRing(newer).current.id]));
+
+      const after = t.newStore(keyRing(newer));
+      for (const p of payloads) expect((await after.getTenant(p.clientKey))?.sharedSecret).toBe(p.sharedSecret);
+    });
+
+    it('re-encrypts more rows than one batch', async () => {
+      const oldKey = newKey();
+      const before = t.newStore(keyRing(oldKey));
+      await Promise.all(Array.from({ length: 230 }, (_, i) => before.saveInstall(installPayload({ clientKey: `c${String(i).padStart(3, '0')}` }), { iat: 1 })));
+      expect(await t.newStore(keyRing(newKey(), oldKey)).reencryptSecrets()).toBe(230);
+    });
+  });
+
+  describe('cache', () => {
+    it('serves repeated reads of a tenant without querying the database', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 1 });
+      await t.store.getTenant('client-1');
+      const spy = vi.spyOn(t.db.tenant, 'findUnique');
+      try {
+        for (let i = 0; i < 5; i++) expect(await t.store.getTenant('client-1')).not.toBeNull();
+        expect(spy).not.toHaveBeenCalled();
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('shows every write through the store at once', async () => {
+      await t.store.saveInstall(installPayload({ sharedSecret: 'one' }), { iat: 1 });
+      expect((await t.store.getTenant('client-1'))?.state).toBe('installed');
+      await t.store.markEnabled('client-1', { iat: 2 });
+      expect((await t.store.getTenant('client-1'))?.state).toBe('enabled');
+      await t.store.markDisabled('client-1', { iat: 3 });
+      expect((await t.store.getTenant('client-1'))?.state).toBe('disabled');
+      await t.store.markUninstalled('client-1', { iat: 4 });
+      expect((await t.store.getTenant('client-1'))?.state).toBe('uninstalled');
+      await t.store.saveInstall(installPayload({ sharedSecret: 'two' }), { iat: 5 });
+      expect(await t.store.getTenant('client-1')).toMatchObject({ state: 'installed', sharedSecret: 'two' });
+    });
+
+    it('drops cached tenants after key rotation re-encrypts them', async () => {
+      const oldKey = newKey();
+      await t.newStore(keyRing(oldKey)).saveInstall(installPayload(), { iat: 1 });
+      const store = t.newStore(keyRing(newKey(), oldKey));
+      await store.getTenant('client-1');
+      const spy = vi.spyOn(t.db.tenant, 'findUnique');
+      try {
+        await store.reencryptSecrets();
+        await store.getTenant('client-1');
+        expect(spy).toHaveBeenCalledTimes(1);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('lets another instance see a change only after the TTL (the documented staleness bound)', async () => {
+      let now = 0;
+      const reader = t.newStore(t.keys, { cache: { ttlMs: 60_000 }, now: () => now });
+      await t.store.saveInstall(installPayload(), { iat: 1 });
+      expect((await reader.getTenant('client-1'))?.state).toBe('installed');
+      await t.store.markDisabled('client-1', { iat: 2 });
+      now = 59_999;
+      expect((await reader.getTenant('client-1'))?.state).toBe('installed');
+      now = 60_000;
+      expect((await reader.getTenant('client-1'))?.state).toBe('disabled');
+    });
+
+    it('does not cache unknown tenants, so a new install is found at once', async () => {
+      const reader = t.newStore();
+      expect(await reader.getTenant('client-1')).toBeNull();
+      await t.store.saveInstall(installPayload(), { iat: 1 });
+      expect(await reader.getTenant('client-1')).not.toBeNull();
+    });
+
+    it('hands out copies, so a caller changing a tenant does not change the cache', async () => {
+      await t.store.saveInstall(installPayload(), { iat: 1 });
+      const first = await t.store.getTenant('client-1');
+      first!.state = 'disabled';
+      expect((await t.store.getTenant('client-1'))?.state).toBe('installed');
+    });
+  });
+});
+
+describe('normalizeBaseUrl', () => {
+  it.each([
+    ['https://Example.Atlassian.net/', 'https://example.atlassian.net'],
+    ['HTTPS://example.atlassian.net/wiki/', 'https://example.atlassian.net/wiki'],
+    ['https://example.atlassian.net:443', 'https://example.atlassian.net'],
+    ['http://localhost:2990/jira', 'http://localhost:2990/jira'],
+    ['https://example.atlassian.net/Wiki', 'https://example.atlassian.net/Wiki'],
+  ])('%s -> %s', (input, expected) => {
+    expect(normalizeBaseUrl(input)).toBe(expected);
+  });
+
+  it.each([['ftp://example.com'], ['example.atlassian.net'], ['']])('rejects %j', (input) => {
+    expect(normalizeBaseUrl(input)).toBeNull();
+  });
+});
