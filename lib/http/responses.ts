@@ -1,18 +1,53 @@
 /**
  * The one place that turns errors into HTTP responses. A ConnectError becomes its status with a short
- * JSON body `{ "error": CODE, "message": ... }`; anything else is a bug: it is logged without its
- * stack reaching the client, and the client gets a bare 500.
+ * body naming its code: JSON for APIs, a small HTML page for iframe pages. Anything else is a bug: it is
+ * logged without its stack reaching the client, and the client gets a bare 500.
  */
-import { ConnectError } from '@/lib/connect/errors';
-import { log } from '@/lib/log';
+import { ConnectError } from '../connect/errors';
+import { log } from '../log';
 
-export function errorResponse(err: unknown): Response {
-  if (err instanceof ConnectError) {
-    const headers: HeadersInit = err.status === 401 ? { 'WWW-Authenticate': 'JWT' } : {};
-    return Response.json({ error: err.code, message: err.message }, { status: err.status, headers: { ...headers, 'Cache-Control': 'no-store' } });
-  }
+const NO_STORE = { 'Cache-Control': 'no-store' };
+
+interface Described {
+  status: number;
+  code: string;
+  message: string;
+}
+
+function describe(err: unknown): Described {
+  if (err instanceof ConnectError) return { status: err.status, code: err.code, message: err.message };
   log.error('unhandled_error', { name: (err as Error)?.name, message: (err as Error)?.message });
-  return Response.json({ error: 'INTERNAL', message: 'Internal error' }, { status: 500, headers: { 'Cache-Control': 'no-store' } });
+  return { status: 500, code: 'INTERNAL', message: 'Internal error' };
+}
+
+function authHeaders(status: number): Record<string, string> {
+  return status === 401 ? { ...NO_STORE, 'WWW-Authenticate': 'JWT' } : NO_STORE;
+}
+
+/** `{ "error": CODE, "message": ... }` with the error's status. */
+export function errorResponse(err: unknown): Response {
+  const { status, code, message } = describe(err);
+  return Response.json({ error: code, message }, { status, headers: authHeaders(status) });
+}
+
+/**
+ * A short HTML page for an iframe that may not render: the reason and its code, no app data.
+ * `frameAncestors` says who may show it (the product hosts the app accepts).
+ */
+export function errorPage(err: unknown, frameAncestors: string): Response {
+  const { status, code, message } = describe(err);
+  const title = status === 401 || status === 403 ? 'This app could not verify the request' : 'This app could not load';
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<style>body{font:14px/20px -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,sans-serif;color:#172b4d;margin:16px}code{background:#f1f2f4;padding:0 4px;border-radius:3px}</style>
+</head><body><div class="ac-content"><h1 style="font-size:16px">${title}</h1><p>${escapeHtml(message)} Reload the page; if this persists, ask your site admin to reinstall the app.</p><p>Reason: <code>${code}</code></p></div></body></html>`;
+  return new Response(html, {
+    status,
+    headers: {
+      ...authHeaders(status),
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': `frame-ancestors ${frameAncestors}`,
+    },
+  });
 }
 
 /** Runs a handler and maps whatever it throws through `errorResponse`. */
@@ -22,4 +57,8 @@ export async function handle(run: () => Promise<Response>): Promise<Response> {
   } catch (err) {
     return errorResponse(err);
   }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectError } from '@/lib/connect/errors';
 import { hostMatches, isAllowedProductUrl } from '@/lib/connect/hosts';
-import { parseLifecyclePayload } from '@/lib/connect/lifecycle-payload';
+import { parseLifecyclePayload, type LifecycleEvent } from '@/lib/connect/lifecycle-payload';
 import { APP_KEY, installPayload } from '../helpers/product';
 
-const rules = { event: 'installed' as const, appKey: APP_KEY, allowedHosts: ['*.atlassian.net', 'localhost'] };
+const rules: { event: LifecycleEvent; appKey: string; allowedHosts: string[] } = { event: 'installed', appKey: APP_KEY, allowedHosts: ['*.atlassian.net', 'localhost'] };
 
 function codeOf(body: unknown, r = rules): string {
   try {

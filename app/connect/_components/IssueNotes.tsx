@@ -1,0 +1,102 @@
+'use client';
+
+import Button from '@atlaskit/button/new';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { apiFetch } from '@/lib/ap/api';
+import { showFlag } from '@/lib/ap';
+import { NoteList } from './NoteList';
+import type { Note } from './types';
+
+interface IssueDetails {
+  issue: { key: string; summary: string | null } | null;
+  users: Record<string, string | null>;
+}
+
+const MAX_TEXT = 2000;
+
+/** The issue panel: the issue's notes, a form to add one, and delete for the user's own. */
+export function IssueNotes({ issueKey, projectKey }: { issueKey: string; projectKey?: string }) {
+  const [notes, setNotes] = useState<Note[] | null>(null);
+  const [details, setDetails] = useState<IssueDetails | null>(null);
+  const [text, setText] = useState('');
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const { notes } = await apiFetch<{ notes: Note[] }>(`/api/notes?issueKey=${encodeURIComponent(issueKey)}`);
+      setNotes(notes);
+      setError(null);
+      const authors = [...new Set(notes.map((n) => n.authorAccountId))].slice(0, 20);
+      const query = new URLSearchParams({ issueKey, accountIds: authors.join(',') });
+      // The product round trip is decoration: the notes show even if it fails.
+      apiFetch<IssueDetails>(`/api/issue-details?${query}`).then(setDetails, () => setDetails(null));
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }, [issueKey]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function add(event: FormEvent) {
+    event.preventDefault();
+    if (!text.trim()) return;
+    setSaving(true);
+    try {
+      await apiFetch('/api/notes', { method: 'POST', json: { issueKey, projectKey, text } });
+      setText('');
+      await load();
+      void showFlag('Note added', `Your note is on ${issueKey}.`, 'success');
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  async function remove(id: string) {
+    try {
+      await apiFetch(`/api/notes/${encodeURIComponent(id)}`, { method: 'DELETE' });
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
+  return (
+    <section aria-label={`Notes on ${issueKey}`}>
+      {details?.issue?.summary && (
+        <p data-testid="issue-summary" style={{ margin: '0 0 8px', color: 'var(--text-subtle)' }}>
+          {issueKey}: {details.issue.summary}
+        </p>
+      )}
+      {error && (
+        <p role="alert" style={{ color: 'var(--ds-text-danger, #ae2e24)' }}>
+          {error}
+        </p>
+      )}
+      {notes === null && !error ? <p>Loading notes…</p> : null}
+      {notes && <NoteList notes={notes} authors={details?.users} onDelete={remove} emptyText="No notes on this issue yet." />}
+      <form onSubmit={add} style={{ display: 'grid', gap: 8, marginTop: 12 }}>
+        <label htmlFor="note-text" style={{ fontWeight: 600, fontSize: 12, color: 'var(--text-subtle)' }}>
+          Add a note
+        </label>
+        <textarea
+          id="note-text"
+          value={text}
+          maxLength={MAX_TEXT}
+          rows={3}
+          onChange={(e) => setText(e.target.value)}
+          style={{ font: 'inherit', padding: 8, borderRadius: 3, border: '1px solid var(--ds-border-input, #8590a2)', resize: 'vertical' }}
+        />
+        <div>
+          <Button type="submit" appearance="primary" isLoading={saving} isDisabled={!text.trim()}>
+            Add note
+          </Button>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,23 @@
+'use client';
+
+import { useEffect, useState } from 'react';
+import { apiFetch } from '@/lib/ap/api';
+import { NoteList } from './NoteList';
+import type { Note } from './types';
+
+/** The site's most recent notes, newest first. */
+export function RecentNotes() {
+  const [notes, setNotes] = useState<Note[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    apiFetch<{ notes: Note[] }>('/api/notes').then(
+      ({ notes }) => setNotes(notes),
+      (err: Error) => setError(err.message),
+    );
+  }, []);
+
+  if (error) return <p role="alert">{error}</p>;
+  if (!notes) return <p>Loading notes…</p>;
+  return <NoteList notes={notes} showIssue emptyText="No notes on this site yet. Add one from an issue’s Issue notes panel." />;
+}

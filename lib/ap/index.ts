@@ -1,0 +1,121 @@
+/**
+ * Typed access to the parts of Atlassian's `AP` (the Connect JavaScript API, from all.js) that the app
+ * uses. Browser only: import it from client components.
+ * https://developer.atlassian.com/cloud/jira/platform/about-the-javascript-api/
+ */
+
+export interface JiraContext {
+  jira?: {
+    issue?: { key: string; id: string };
+    project?: { key: string; id: string };
+  };
+}
+
+export type FlagType = 'info' | 'success' | 'warning' | 'error';
+
+interface AP {
+  context: {
+    getToken(callback?: (token: string) => void): Promise<string> | void;
+    getContext(callback?: (context: JiraContext) => void): Promise<JiraContext> | void;
+  };
+  resize(width?: string, height?: string): void;
+  sizeToParent(): void;
+  flag: { create(options: { title: string; body?: string; type?: FlagType; close?: 'manual' | 'auto' }): unknown };
+}
+
+export class NotInConnectHostError extends Error {
+  constructor() {
+    super('This page must be opened inside Jira (or the connect-next host simulator): Atlassian\'s all.js did not load, so AP is missing.');
+    this.name = 'NotInConnectHostError';
+  }
+}
+
+/** The id of the all.js script element that app/connect/layout.tsx renders. */
+export const ALL_JS_ELEMENT_ID = 'connect-all-js';
+const AP_WAIT_MS = 10_000;
+let apPromise: Promise<AP> | undefined;
+
+/**
+ * The host's `AP` object once all.js has run. Rejects with NotInConnectHostError when the page is opened
+ * outside a Connect iframe (all.js failed to load, or never defined AP).
+ */
+export function ap(): Promise<AP> {
+  apPromise ??= new Promise<AP>((resolve, reject) => {
+    const current = (globalThis as { AP?: AP }).AP;
+    if (current) return resolve(current);
+    const script = document.getElementById(ALL_JS_ELEMENT_ID);
+    const fail = () => reject(new NotInConnectHostError());
+    const timer = setTimeout(fail, AP_WAIT_MS);
+    script?.addEventListener('error', () => (clearTimeout(timer), fail()));
+    script?.addEventListener('load', () => {
+      clearTimeout(timer);
+      const loaded = (globalThis as { AP?: AP }).AP;
+      if (loaded) resolve(loaded);
+      else fail();
+    });
+    if (!script) (clearTimeout(timer), fail());
+  });
+  return apPromise;
+}
+
+/** Calls an AP method that takes a callback (older all.js) or returns a promise (current all.js). */
+function call<T>(invoke: (callback: (value: T) => void) => Promise<T> | void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    try {
+      const result = invoke(resolve);
+      if (result && typeof (result as Promise<T>).then === 'function') (result as Promise<T>).then(resolve, reject);
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+/** Refresh this long before `exp`, so a token never expires between fetching and arriving at the server. */
+const TOKEN_REFRESH_MARGIN_MS = 60_000;
+let cachedToken: { token: string; refreshAt: number } | undefined;
+let pendingToken: Promise<string> | undefined;
+
+/**
+ * A context token (`qsh: context-qsh`) for calling the app's own API, cached until shortly before it expires.
+ *
+ * @example fetch('/api/notes', { headers: { Authorization: `JWT ${await contextToken()}` } })
+ */
+export async function contextToken(): Promise<string> {
+  if (cachedToken && Date.now() < cachedToken.refreshAt) return cachedToken.token;
+  pendingToken ??= ap()
+    .then((host) => call<string>((cb) => host.context.getToken(cb)))
+    .then((token) => {
+      cachedToken = { token, refreshAt: expiryMs(token) - TOKEN_REFRESH_MARGIN_MS };
+      return token;
+    })
+    .finally(() => {
+      pendingToken = undefined;
+    });
+  return pendingToken;
+}
+
+/** What the user is looking at (issue and project in an issue panel). */
+export async function productContext(): Promise<JiraContext> {
+  const host = await ap();
+  return call<JiraContext>((cb) => host.context.getContext(cb));
+}
+
+/** Shows a flag (toast) in the product. */
+export async function showFlag(title: string, body: string, type: FlagType = 'info'): Promise<void> {
+  (await ap()).flag.create({ title, body, type, close: 'auto' });
+}
+
+/** Asks the host to fit the iframe to the content now (the `ac-content` container also does it on change). */
+export async function resize(): Promise<void> {
+  (await ap()).resize();
+}
+
+/** `exp` of a JWT in milliseconds; read without verifying: the server verifies, the client only schedules. */
+function expiryMs(token: string): number {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
