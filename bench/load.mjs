@@ -1,0 +1,255 @@
+// Load benchmark of the hot paths, over real HTTP against a production build:
+//   an authenticated webhook (strict qsh), an iframe page load (strict qsh, proxy.ts + React render),
+//   a context-token API call (context-qsh + tenant lookup + notes query), and the unauthenticated
+//   descriptor route as this app's own ceiling.
+//
+//   npm run bench            (builds first; BENCH_SKIP_BUILD=1 reuses .next-bench)
+//
+// Method as in shared/bench/ace-baseline/bench.js, so the figures sit side by side: autocannon with 20
+// connections, WARMUP s per target, then REPS × DURATION s round-robin; the server is pinned to core 0
+// and this process (with autocannon) to core 1 where `taskset` exists.
+// Knobs: DURATION (10), CONNECTIONS (20), REPS (3), WARMUP (5), BENCH_DATABASE_URL (default: SQLite file).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import * as ajwt from 'atlassian-jwt';
+import { startInstallKeyServer, signedInstall } from './product.mjs';
+
+const root = path.resolve(import.meta.dirname, '..');
+const DURATION = Number(process.env.DURATION ?? 10);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
+const REPS = Number(process.env.REPS ?? 3);
+const WARMUP = Number(process.env.WARMUP ?? 5);
+const PORT = Number(process.env.BENCH_PORT ?? 3200);
+const APP_URL = `http://127.0.0.1:${PORT}`;
+const ACCOUNT_ID = '557058:f58131cb-b67d-43c7-b30d-6b58d40bd077';
+const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
+
+// Re-run this script on core 1 so autocannon never competes with the server for core 0.
+if (hasTaskset && !process.env.BENCH_PINNED) {
+  const child = spawnSync('taskset', ['-c', '1', process.execPath, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, BENCH_PINNED: '1' } });
+  process.exit(child.status ?? 1);
+}
+
+const dataDir = path.join(root, '.data', 'bench');
+rmSync(dataDir, { recursive: true, force: true });
+mkdirSync(dataDir, { recursive: true });
+
+const keys = await startInstallKeyServer();
+const env = {
+  ...process.env,
+  NODE_ENV: 'production',
+  PORT: String(PORT),
+  APP_URL,
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `file:${path.join(dataDir, 'app.db')}`,
+  ENCRYPTION_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+  CONNECT_INSTALL_KEYS_URL: keys.url,
+  CONNECT_ALLOWED_HOSTS: '*.atlassian.net',
+  NEXT_DIST_DIR: '.next-bench',
+  CONNECT_LOG: 'silent',
+};
+const next = path.join(root, 'node_modules/next/dist/bin/next');
+
+function step(args) {
+  const result = spawnSync(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (result.status !== 0) {
+    process.stdout.write(result.stdout ?? '');
+    throw new Error(`${args.join(' ')} failed`);
+  }
+  return result.stdout;
+}
+
+step(['scripts/db/migrate.mjs']);
+if (!process.env.BENCH_SKIP_BUILD) {
+  console.log('building for production (.next-bench)…');
+  step([next, 'build']);
+}
+
+const serverArgs = [next, 'start', '-p', String(PORT), '-H', '127.0.0.1'];
+const server = hasTaskset
+  ? spawn('taskset', ['-c', '0', process.execPath, ...serverArgs], { cwd: root, env, stdio: 'ignore' })
+  : spawn(process.execPath, serverArgs, { cwd: root, env, stdio: 'ignore' });
+const stopServer = () => server.kill('SIGTERM');
+process.on('exit', stopServer);
+
+try {
+  await waitFor(`${APP_URL}/atlassian-connect.json`);
+  // `taskset` execs node, so this is node's PID either way.
+  const serverPid = server.pid;
+
+  // Install a tenant exactly as Atlassian would: a signed `installed` callback.
+  const tenant = { clientKey: randomUUID(), sharedSecret: randomUUID() + randomUUID(), baseUrl: 'https://bench.atlassian.net' };
+  const install = await fetch(`${APP_URL}/api/lifecycle/installed`, signedInstall(keys, tenant, APP_URL));
+  if (install.status !== 204) throw new Error(`install failed: ${install.status} ${await install.text()}`);
+
+  const sign = (claims) => {
+    const now = Math.floor(Date.now() / 1000);
+    return ajwt.encodeSymmetric({ iss: tenant.clientKey, iat: now, exp: now + 900, ...claims }, tenant.sharedSecret);
+  };
+  const qsh = (method, url) => ajwt.createQueryStringHash(ajwt.fromMethodAndUrl(method, url), false, APP_URL);
+  const contextToken = sign({ sub: ACCOUNT_ID, qsh: 'context-qsh', context: { jira: { issue: { key: 'BENCH-42', id: '10042' }, project: { key: 'BENCH', id: '10000' } } } });
+
+  // Some notes to list, through the API itself.
+  for (let i = 0; i < 10; i++) {
+    const r = await fetch(`${APP_URL}/api/notes`, {
+      method: 'POST',
+      headers: { authorization: `JWT ${contextToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ issueKey: 'BENCH-42', projectKey: 'BENCH', text: `Benchmark note ${i}` }),
+    });
+    if (r.status !== 201) throw new Error(`seeding notes failed: ${r.status} ${await r.text()}`);
+  }
+
+  const webhookPath = '/api/webhooks/issue-updated';
+  const webhookBody = JSON.stringify({
+    timestamp: 1700000000000,
+    webhookEvent: 'jira:issue_updated',
+    user: { accountId: ACCOUNT_ID, displayName: 'Bench User' },
+    issue: { id: '10042', key: 'BENCH-42', fields: { summary: 'Benchmark issue', project: { id: '10000', key: 'BENCH' }, description: 'Lorem ipsum dolor sit amet. '.repeat(16) } },
+    changelog: { id: '1', items: [{ field: 'summary', fromString: 'Old', toString: 'Benchmark issue' }] },
+  });
+  const pageUrl = `/connect/issue-notes?issueKey=BENCH-42&projectKey=BENCH&xdm_e=${encodeURIComponent(tenant.baseUrl)}&xdm_c=channel-bench&cp=&lic=none&cv=1001.0.0`;
+
+  const targets = {
+    ceiling: { label: 'GET /atlassian-connect.json (no auth): this app’s ceiling', expect: 200, make: () => ({ url: `${APP_URL}/atlassian-connect.json` }) },
+    webhook: {
+      label: 'POST /api/webhooks/issue-updated (strict qsh, delivery recorded)',
+      expect: 204,
+      make: () => ({
+        url: `${APP_URL}${webhookPath}`,
+        method: 'POST',
+        body: webhookBody,
+        headers: { authorization: `JWT ${sign({ qsh: qsh('POST', webhookPath) })}`, 'content-type': 'application/json' },
+        // A fresh identifier per request: each one is a new delivery, not a deduplicated retry.
+        setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-atlassian-webhook-identifier': randomUUID() } }),
+      }),
+    },
+    page: {
+      label: 'GET /connect/issue-notes?…&jwt= (strict qsh, page render)',
+      expect: 200,
+      make: () => ({ url: `${APP_URL}${pageUrl}&jwt=${sign({ sub: ACCOUNT_ID, qsh: qsh('GET', pageUrl) })}` }),
+    },
+    api: {
+      label: 'GET /api/notes?issueKey= (context-qsh, 10 notes)',
+      expect: 200,
+      make: () => ({ url: `${APP_URL}/api/notes?issueKey=BENCH-42`, headers: { authorization: `JWT ${contextToken}` } }),
+    },
+  };
+
+  // Preflight: each request is accepted as made, and refused without its token.
+  for (const [name, t] of Object.entries(targets)) {
+    const { setupRequest, ...req } = t.make();
+    const prepared = setupRequest ? setupRequest(req) : req;
+    const ok = await fetch(prepared.url, { method: prepared.method ?? 'GET', headers: prepared.headers, body: prepared.body });
+    if (ok.status !== t.expect) throw new Error(`preflight ${name}: expected ${t.expect}, got ${ok.status} ${await ok.text()}`);
+    if (name !== 'ceiling') {
+      const bare = await fetch(prepared.url.replace(/[?&]jwt=[^&]+$/, ''), { method: prepared.method ?? 'GET', headers: { 'content-type': 'application/json' }, body: prepared.body });
+      if (bare.status !== 401) throw new Error(`preflight ${name} without a token: expected 401, got ${bare.status}`);
+    }
+  }
+  const firstLoadJs = await firstLoadJavaScript(`${APP_URL}${pageUrl}&jwt=${sign({ sub: ACCOUNT_ID, qsh: qsh('GET', pageUrl) })}`);
+
+  console.log(`node ${process.version}, ${DURATION}s × ${REPS} per target after ${WARMUP}s warm-up, ${CONNECTIONS} connections, ${hasTaskset ? 'server on core 0, load on core 1' : 'no taskset: unpinned'}`);
+  for (const [name, t] of Object.entries(targets)) {
+    const r = await run(t.make(), WARMUP);
+    console.log(`warm-up ${name}: ${r.requests.average.toFixed(0)} req/s`);
+  }
+  const runs = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
+  for (let rep = 1; rep <= REPS; rep++) {
+    for (const [name, t] of Object.entries(targets)) {
+      const r = await run(t.make(), DURATION);
+      const row = { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, rssMiB: rssMiB(serverPid) };
+      runs[name].push(row);
+      console.log(`rep ${rep} ${name.padEnd(8)} ${row.reqPerSec.toFixed(0).padStart(6)} req/s p50=${row.p50}ms p99=${row.p99}ms non2xx=${row.non2xx} errors=${row.errors}`);
+    }
+  }
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const summary = Object.fromEntries(
+    Object.entries(runs).map(([name, rs]) => [
+      name,
+      { reqPerSec: median(rs.map((r) => r.reqPerSec)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), non2xx: rs.reduce((a, r) => a + r.non2xx, 0), errors: rs.reduce((a, r) => a + r.errors, 0), rssMiB: Math.max(...rs.map((r) => r.rssMiB)) },
+    ]),
+  );
+  const ace = aceBaseline();
+  const aceFor = { webhook: 'webhook', page: 'panel', api: 'api' };
+  console.log(`\n| target | req/s (median) | p50 ms | p99 ms | non-2xx | errors | vs own ceiling | vs ACE (${ace.source}) |`);
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const [name, s] of Object.entries(summary)) {
+    const vsCeiling = name === 'ceiling' ? '—' : `${((100 * s.reqPerSec) / summary.ceiling.reqPerSec).toFixed(0)}%`;
+    const aceRate = ace.reqPerSec[aceFor[name]];
+    const vsAce = aceRate ? `${(s.reqPerSec / aceRate).toFixed(2)}× (ACE ${aceRate.toFixed(0)})` : '—';
+    console.log(`| ${targets[name].label} | ${s.reqPerSec.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.non2xx} | ${s.errors} | ${vsCeiling} | ${vsAce} |`);
+  }
+  console.log(`\nserver RSS, peak after a run: ${Math.max(...Object.values(summary).map((s) => s.rssMiB)).toFixed(0)} MiB`);
+  console.log(`iframe page first-load JavaScript: ${firstLoadJs.files} files, ${(firstLoadJs.bytes / 1024).toFixed(0)} KiB (${(firstLoadJs.gzipBytes / 1024).toFixed(0)} KiB gzipped)`);
+  const out = path.join(root, 'bench', 'results', `load-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ config: { DURATION, CONNECTIONS, REPS, WARMUP, node: process.version, database: env.DATABASE_URL.split(':')[0] }, summary, runs, firstLoadJs, ace }, null, 2));
+  console.log(`results: ${path.relative(root, out)}`);
+} finally {
+  stopServer();
+  await keys.close();
+}
+
+function run(request, duration) {
+  const { setupRequest, ...rest } = request;
+  return autocannon({ ...rest, requests: setupRequest ? [{ setupRequest }] : undefined, connections: CONNECTIONS, pipelining: 1, duration });
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+function rssMiB(pid) {
+  // `next start` serves from a child process: count the whole tree.
+  const pids = [pid, ...descendants(pid)];
+  let kb = 0;
+  for (const p of pids) {
+    const m = readFileSync(`/proc/${p}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    if (m) kb += Number(m[1]);
+  }
+  return kb / 1024;
+}
+
+function descendants(pid) {
+  try {
+    const children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return children.flatMap((c) => [c, ...descendants(c)]);
+  } catch {
+    return [];
+  }
+}
+
+/** Sum of the JavaScript files the iframe page's HTML loads, as the browser would fetch them. */
+async function firstLoadJavaScript(pageUrl) {
+  const html = await (await fetch(pageUrl)).text();
+  const srcs = [...new Set([...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]).filter((s) => s.startsWith('/_next/')))];
+  let bytes = 0;
+  let gzipBytes = 0;
+  for (const src of srcs) {
+    const body = Buffer.from(await (await fetch(`${APP_URL}${src}`)).arrayBuffer());
+    bytes += body.length;
+    gzipBytes += gzipSync(body).length;
+  }
+  return { files: srcs.length, bytes, gzipBytes };
+}
+
+/** ACE's figures: the newest shared/bench/ace-baseline run on this machine, else the figures in its README. */
+function aceBaseline() {
+  const dir = path.join(root, '..', 'shared', 'bench', 'ace-baseline', 'results');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /^bench-.*\.json$/.test(f)).sort() : [];
+  if (files.length) {
+    const { summary } = JSON.parse(readFileSync(path.join(dir, files.at(-1)), 'utf8'));
+    return { source: `run ${files.at(-1)}`, reqPerSec: Object.fromEntries(summary.map((s) => [s.target, s.medianReqPerSec])) };
+  }
+  return { source: 'ace-baseline README, 2026-11', reqPerSec: { webhook: 2077, panel: 1823, api: 1944 } };
+}
