@@ -1,23 +1,17 @@
 /**
  * Generates the Prisma clients for both dialects into lib/db/generated/{sqlite,postgres} (gitignored).
- * Runs as `postinstall`, so it must work offline.
+ * Runs as `postinstall`, so it must work offline (see prisma-cli.mjs).
  *
  *   node scripts/db/generate.mjs            generate both clients (warns if a schema file is stale)
- *   node scripts/db/generate.mjs --schemas  first rewrite prisma/{sqlite,postgres}/schema.prisma from models.prisma
- *
- * Why PRISMA_SCHEMA_ENGINE_BINARY: every Prisma 7 CLI command first makes sure the native schema engine is
- * downloaded, and fails where Prisma's binary host is unreachable. `generate` never runs that engine (the
- * `prisma-client` generator is WebAssembly), so any existing executable satisfies the check.
+ *   node scripts/db/generate.mjs --schemas  `npm run db:generate`: first format prisma/models.prisma and
+ *                                           rewrite prisma/{sqlite,postgres}/schema.prisma from it
  */
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { formatModels, runPrisma } from './prisma-cli.mjs';
 import { ROOT, schemaPath, staleSchemas, writeSchemas } from './schemas.mjs';
 
-const require = createRequire(import.meta.url);
-const prismaCli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build/index.js');
-
 if (process.argv.includes('--schemas')) {
+  await formatModels();
   const written = writeSchemas();
   if (written.length) console.log(`Wrote ${written.join(', ')}`);
 } else {
@@ -27,34 +21,10 @@ if (process.argv.includes('--schemas')) {
   }
 }
 
-const env = {
-  ...process.env,
-  PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY || process.execPath,
-  CHECKPOINT_DISABLE: process.env.CHECKPOINT_DISABLE ?? '1',
-  PRISMA_HIDE_UPDATE_MESSAGE: '1',
-};
-
 const started = Date.now();
-const results = await Promise.all(
-  /** @type {const} */ (['sqlite', 'postgresql']).map((dialect) => generate(dialect)),
-);
-const failed = results.filter((r) => r.code !== 0);
+const dialects = /** @type {const} */ (['sqlite', 'postgresql']);
+const results = await Promise.all(dialects.map((d) => runPrisma(['generate', '--schema', path.relative(ROOT, schemaPath(d))])));
+const failed = results.map((r, i) => ({ ...r, dialect: dialects[i] })).filter((r) => r.code !== 0);
 for (const r of failed) process.stderr.write(`prisma generate failed for ${r.dialect}:\n${r.output}\n`);
 if (failed.length) process.exit(1);
 console.log(`Generated Prisma clients (sqlite, postgresql) in ${Date.now() - started} ms.`);
-
-/** @param {'sqlite' | 'postgresql'} dialect */
-function generate(dialect) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [prismaCli, 'generate', '--schema', path.relative(ROOT, schemaPath(dialect))], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', (err) => resolve({ dialect, code: 1, output: String(err) }));
-    child.on('close', (code) => resolve({ dialect, code: code ?? 1, output }));
-  });
-}

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { diffMigrationsToSchema } from './engine.mjs';
 import { migrationLockFile } from './migrations.mjs';
+import { formatModels } from './prisma-cli.mjs';
 import { DIALECTS, ROOT, migrationsPath, schemaPath, writeSchemas } from './schemas.mjs';
 
 const args = process.argv.slice(2);
@@ -28,6 +29,7 @@ if (!check && !rawName) {
   process.exit(2);
 }
 
+await formatModels();
 const written = writeSchemas();
 if (written.length) console.log(`Updated ${written.join(', ')} from prisma/models.prisma.`);
 

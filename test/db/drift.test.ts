@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffDatabaseToSchema, diffMigrationsToSchema } from '@/scripts/db/engine.mjs';
 import { migrationLockFile } from '@/scripts/db/migrations.mjs';
+import { runPrisma } from '@/scripts/db/prisma-cli.mjs';
 import { DIALECTS as SCHEMA_DIALECTS, MODELS_FILE, migrationsPath, renderSchema, schemaPath, staleSchemas } from '@/scripts/db/schemas.mjs';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '@/test/helpers/db';
 
@@ -28,6 +29,13 @@ describe('schema files', () => {
   it('are generated from prisma/models.prisma and committed up to date', () => {
     expect(staleSchemas(), 'run `npm run db:generate` and commit prisma/').toEqual([]);
   });
+
+  it('are formatted as `prisma format` writes them', async () => {
+    // The generated files are the models under a fixed header; one of them stands for both.
+    const files = ['prisma/models.prisma', 'prisma/postgres/schema.prisma'];
+    const results = await Promise.all(files.map((file) => runPrisma(['format', '--check', '--schema', file])));
+    expect(results.map((r, i) => (r.code === 0 ? 'formatted' : `${files[i]}: ${r.output}`)), 'run `npm run db:generate`').toEqual(files.map(() => 'formatted'));
+  }, 30_000);
 
   it('use no provider-specific features, so one model file serves both databases', () => {
     const code = models.replace(/\/\/.*$/gm, '');
