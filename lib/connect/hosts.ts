@@ -32,8 +32,20 @@ export function isAllowedProductUrl(baseUrl: string, allowedHosts: string[]): bo
   return false;
 }
 
-/** The form two base URLs are compared in: lower-case scheme and host, no trailing slash. */
-export function normalizeBaseUrl(baseUrl: string): string {
-  const url = new URL(baseUrl);
-  return `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, '');
+/**
+ * `baseUrl` in the form the app keeps and compares: scheme and host lower-cased (as URL parsing does),
+ * default port dropped, path kept (Confluence sites end in `/wiki`), trailing slashes, query and fragment
+ * removed. Null if it is not an http(s) URL.
+ *
+ * @example normalizeBaseUrl('HTTPS://Example.Atlassian.net/wiki/') // 'https://example.atlassian.net/wiki'
+ */
+export function normalizeBaseUrl(baseUrl: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(baseUrl.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }

@@ -62,7 +62,7 @@ export function parseLifecyclePayload(body: unknown, rules: Rules): LifecyclePay
     clientKey,
     key,
     sharedSecret: sharedSecret ?? '',
-    baseUrl: normalizeBaseUrl(baseUrl),
+    baseUrl: normalizeBaseUrl(baseUrl)!,
     displayUrl: displayUrl === null ? null : normalizeBaseUrl(displayUrl),
     productType: text('productType', 32)!,
     description: text('description', 1000, false) ?? '',

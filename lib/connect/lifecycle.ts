@@ -3,7 +3,6 @@
  * before anything is written, so a rejected callback changes nothing.
  */
 import { ConnectError } from './errors';
-import { normalizeBaseUrl } from './hosts';
 import { verifyInstallToken, type InstallKeyResolver } from './install-token';
 import { verifyConnectRequest } from './jwt';
 import { LIFECYCLE_BODY_LIMIT, parseLifecyclePayload, type LifecycleEvent } from './lifecycle-payload';
@@ -59,7 +58,7 @@ async function handleSigned(event: 'installed' | 'uninstalled', request: Request
     throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
   }
   await deps.store.saveInstall(payload, { iat: token.iat });
-  if (existing && normalizeBaseUrl(existing.baseUrl) !== payload.baseUrl) {
+  if (existing && existing.baseUrl !== payload.baseUrl) {
     log.warn('tenant_base_url_changed', { clientKey: payload.clientKey, from: existing.baseUrl, to: payload.baseUrl });
   }
   log.info(existing ? 'tenant_reinstalled' : 'tenant_installed', { clientKey: payload.clientKey, baseUrl: payload.baseUrl, productType: payload.productType });

@@ -12,6 +12,7 @@
  * at the bottom use the app's database and keys from configuration.
  */
 import { ConnectError } from '../connect/errors';
+import { normalizeBaseUrl } from '../connect/hosts';
 import { getConfig } from '../config';
 import { keyIdOf, keyRingOf, open, resealed, seal, type KeyRing } from '../crypto/secret-box';
 import { getDb, isUniqueConstraintError, type Db, type TenantRow } from '../db/client';
@@ -189,24 +190,6 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
   };
 }
 
-/**
- * `baseUrl` in the form the store keeps and compares: scheme and host lower-cased (as URL parsing does),
- * default port dropped, path kept (Confluence sites end in `/wiki`), trailing slashes, query and fragment
- * removed. Null if it is not an http(s) URL.
- *
- * @example normalizeBaseUrl('HTTPS://Example.Atlassian.net/wiki/') // 'https://example.atlassian.net/wiki'
- */
-export function normalizeBaseUrl(baseUrl: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(baseUrl.trim());
-  } catch {
-    return null;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-}
-
 function atFields(state: string | undefined, at: Date): Partial<TenantRow> {
   if (state === 'enabled') return { enabledAt: at };
   if (state === 'disabled') return { disabledAt: at };
@@ -233,25 +216,12 @@ function stale(): ConnectError {
   return new ConnectError('STALE_LIFECYCLE', 'A newer lifecycle event for this installation was already applied.');
 }
 
-let defaultStore: TenantStore | undefined;
+// On globalThis, not in a module variable: Next bundles proxy.ts apart from the route handlers, and both
+// must share one cache, so that a lifecycle callback invalidates what proxy.ts serves page loads from.
+const globalForStore = globalThis as typeof globalThis & { __connectNextTenantStore?: TenantStore };
 
 /** The app's tenant store: `getDb()` and the keys from `getConfig()`, created on first use. */
 export function tenantStore(): TenantStore {
-  defaultStore ??= createTenantStore(getDb(), keyRingOf(getConfig()));
-  return defaultStore;
+  globalForStore.__connectNextTenantStore ??= createTenantStore(getDb(), keyRingOf(getConfig()));
+  return globalForStore.__connectNextTenantStore;
 }
-
-/** See `TenantStore.getTenant`. @example const tenant = await getTenant(claims.iss); */
-export const getTenant: TenantStore['getTenant'] = (clientKey) => tenantStore().getTenant(clientKey);
-/** See `TenantStore.findTenantsByBaseUrl`. */
-export const findTenantsByBaseUrl: TenantStore['findTenantsByBaseUrl'] = (baseUrl) => tenantStore().findTenantsByBaseUrl(baseUrl);
-/** See `TenantStore.saveInstall`. @example await saveInstall(payload, { iat: claims.iat }); */
-export const saveInstall: TenantStore['saveInstall'] = (payload, opts) => tenantStore().saveInstall(payload, opts);
-/** See `TenantStore.markEnabled`. */
-export const markEnabled: TenantStore['markEnabled'] = (clientKey, opts) => tenantStore().markEnabled(clientKey, opts);
-/** See `TenantStore.markDisabled`. */
-export const markDisabled: TenantStore['markDisabled'] = (clientKey, opts) => tenantStore().markDisabled(clientKey, opts);
-/** See `TenantStore.markUninstalled`. */
-export const markUninstalled: TenantStore['markUninstalled'] = (clientKey, opts) => tenantStore().markUninstalled(clientKey, opts);
-/** See `TenantStore.reencryptSecrets`. */
-export const reencryptSecrets: TenantStore['reencryptSecrets'] = () => tenantStore().reencryptSecrets();

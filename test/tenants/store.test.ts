@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConnectError } from '@/lib/connect/errors';
 import { keyIdOf, SecretBoxError } from '@/lib/crypto/secret-box';
-import { normalizeBaseUrl } from '@/lib/tenants/store';
+import { normalizeBaseUrl } from '@/lib/connect/hosts';
 import { forEachDatabase, installPayload, keyRing, newKey } from '@/test/helpers/db';
 
 const T0 = new Date('2026-01-01T10:00:00.000Z');
