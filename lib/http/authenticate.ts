@@ -1,0 +1,40 @@
+/**
+ * The one way a Connect route proves who is calling: the product's JWT, verified against the tenant it
+ * names. Routes (and proxy.ts) call `authenticate(request, mode)`; library code that is tested with its own
+ * database passes `deps` instead of relying on the app's configuration.
+ */
+import { getConfig } from '../config';
+import { verifyConnectRequest, type VerifiedConnectRequest, type VerifyMode } from '../connect/jwt';
+import { tenantStore } from '../tenants/store';
+import type { Tenant } from '../tenants/types';
+
+export type { VerifiedConnectRequest, VerifyMode };
+
+/** Where `authenticate` finds the app's base URL and the tenants. Defaults: `getConfig().appUrl`, `tenantStore()`. */
+export interface AuthenticateDeps {
+  appBaseUrl: string;
+  getTenant: (clientKey: string) => Promise<Tenant | null>;
+  /** The current time, for tests. Default: now. */
+  now?: Date;
+}
+
+/**
+ * Verifies the request's JWT and returns the installation (and user) it came from; throws a ConnectError
+ * (401/403) that `handle()` turns into a response.
+ *
+ * - `'strict'`: iframe loads, webhooks: the token is bound to this method, path and query (`qsh`).
+ * - `'context'`: the app's own API, called by its iframe with `AP.context.getToken()` (`qsh` = `context-qsh`).
+ *
+ * A disabled tenant is refused (403) and an uninstalled one too (401), after the signature is proven.
+ *
+ * @example
+ * const { tenant, userAccountId } = await authenticate(request, 'context');
+ */
+export function authenticate(request: Request, mode: VerifyMode, deps: AuthenticateDeps = defaultAuthenticateDeps()): Promise<VerifiedConnectRequest> {
+  return verifyConnectRequest(request, { mode, appBaseUrl: deps.appBaseUrl, getTenant: deps.getTenant, now: deps.now });
+}
+
+/** The app's configuration and tenant store, read when first needed (not at import, so builds need no env). */
+export function defaultAuthenticateDeps(): AuthenticateDeps {
+  return { appBaseUrl: getConfig().appUrl, getTenant: (clientKey) => tenantStore().getTenant(clientKey) };
+}

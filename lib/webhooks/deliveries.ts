@@ -1,0 +1,101 @@
+/**
+ * Exactly-once effects for webhooks Jira may deliver more than once. Jira retries a delivery that got no
+ * answer, or a 408, 409, 425, 429 or 5xx, for up to about 30 minutes, resending the same
+ * `X-Atlassian-Webhook-Identifier` (https://developer.atlassian.com/cloud/jira/platform/webhooks/#retry-policy).
+ *
+ * The delivery is recorded (WebhookDelivery, unique per clientKey + identifier) in the same transaction as
+ * its effect: if the effect fails, the record rolls back with it and the retry is processed; if it
+ * committed, a redelivery hits the unique key and is a no-op. A concurrent duplicate waits on the key
+ * (PostgreSQL) or on the write lock (SQLite) and sees the outcome of the first.
+ *
+ * The only code that touches the WebhookDelivery table.
+ */
+import { getDb, isUniqueConstraintError, type Db } from '../db/client';
+import { createNotesStore, type NotesDb, type NotesStore } from '../notes/store';
+
+/**
+ * How long a delivery is remembered. Jira stops retrying after about 30 minutes; a week is a wide margin
+ * over that (and over changes to it) at a few dozen bytes per delivery. Older rows are deleted by
+ * `npm run db:purge` (scripts/db/purge.mjs), from a scheduler, never on the request path.
+ */
+export const WEBHOOK_DELIVERY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface DeliveryKey {
+  clientKey: string;
+  /** `X-Atlassian-Webhook-Identifier`. */
+  webhookId: string;
+  /** `webhookEvent`, kept for operators. */
+  event: string;
+}
+
+/** What a webhook effect may change: the notes, inside the delivery's transaction. */
+export type WebhookEffect = (notes: NotesStore) => Promise<void>;
+
+export interface WebhookDeliveries {
+  /**
+   * Runs `effect` and records the delivery in one transaction. Without a `webhookId` (webhooks that carry
+   * none) the effect runs unrecorded. `'duplicate'` when this delivery was already processed.
+   */
+  processOnce(key: Omit<DeliveryKey, 'webhookId'> & { webhookId: string | undefined }, effect: WebhookEffect): Promise<'processed' | 'duplicate'>;
+  /** Deletes deliveries received before `olderThan`; returns how many. */
+  purge(olderThan: Date): Promise<number>;
+}
+
+export interface WebhookDeliveriesOptions {
+  /** Builds the notes store an effect gets over the transaction. Default {@link createNotesStore}; tests wrap it to fail. */
+  notesStore?: (tx: NotesDb) => NotesStore;
+}
+
+/** Thrown inside the transaction to roll it back when the delivery was already recorded. */
+const DUPLICATE = new Error('duplicate webhook delivery');
+
+/**
+ * @example
+ * const deliveries = createWebhookDeliveries(getDb());
+ * await deliveries.processOnce({ clientKey, webhookId, event }, (notes) => notes.deleteForIssue(clientKey, key).then(() => {}));
+ */
+export function createWebhookDeliveries(db: Db, options: WebhookDeliveriesOptions = {}): WebhookDeliveries {
+  const notesFor = options.notesStore ?? ((tx: NotesDb) => createNotesStore(tx));
+  return {
+    async processOnce({ clientKey, webhookId, event }, effect) {
+      try {
+        await db.$transaction(async (tx) => {
+          // First, so a concurrent duplicate blocks here instead of applying the effect twice.
+          if (webhookId !== undefined) {
+            try {
+              await tx.webhookDelivery.create({ data: { clientKey, webhookId, event } });
+            } catch (err) {
+              throw isUniqueConstraintError(err) ? DUPLICATE : err;
+            }
+          }
+          await effect(notesFor(tx));
+        });
+        return 'processed';
+      } catch (err) {
+        if (err === DUPLICATE) return 'duplicate';
+        throw err;
+      }
+    },
+
+    async purge(olderThan) {
+      return (await db.webhookDelivery.deleteMany({ where: { receivedAt: { lt: olderThan } } })).count;
+    },
+  };
+}
+
+let defaultDeliveries: WebhookDeliveries | undefined;
+
+/** The app's delivery log over `getDb()`, created on first use. */
+export function webhookDeliveries(): WebhookDeliveries {
+  defaultDeliveries ??= createWebhookDeliveries(getDb());
+  return defaultDeliveries;
+}
+
+/**
+ * Deletes the app's deliveries older than `olderThan` (default: the retention, a week). For a scheduled job.
+ *
+ * @example const removed = await purgeWebhookDeliveries(); // npm run db:purge
+ */
+export function purgeWebhookDeliveries(olderThan: Date = new Date(Date.now() - WEBHOOK_DELIVERY_RETENTION_MS)): Promise<number> {
+  return webhookDeliveries().purge(olderThan);
+}

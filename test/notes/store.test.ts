@@ -1,0 +1,87 @@
+/**
+ * The notes store on SQLite and PostgreSQL: every verb is scoped by clientKey, so nothing one tenant sends
+ * (an id, an issue key) reaches another tenant's rows.
+ */
+import { beforeEach, expect, it } from 'vitest';
+import { MAX_LIST_LIMIT, createNotesStore, type NotesStore } from '@/lib/notes/store';
+import type { Tenant } from '@/lib/tenants/types';
+import { forEachDatabase, type DatabaseContext } from '../helpers/db';
+import { ALICE, BOB, NOW, installTenant } from './helpers';
+
+forEachDatabase('notes store', (t: DatabaseContext) => {
+  let notes: NotesStore;
+  let a: Tenant;
+  let b: Tenant;
+
+  beforeEach(async () => {
+    let clock = NOW.getTime();
+    notes = createNotesStore(t.db, { now: () => new Date((clock += 1000)) });
+    [a, b] = [await installTenant(t), await installTenant(t)];
+  });
+
+  const note = (tenant: Tenant, issueKey: string, text = 'x', author = ALICE) =>
+    notes.create(tenant.clientKey, { issueKey, projectKey: issueKey.split('-')[0], authorAccountId: author, text });
+  const texts = (list: { text: string }[]) => list.map((n) => n.text);
+
+  it('lists an issue’s notes newest first, within the limit', async () => {
+    for (const text of ['1', '2', '3']) await note(a, 'NOTE-1', text);
+    expect(texts(await notes.listForIssue(a.clientKey, 'NOTE-1'))).toEqual(['3', '2', '1']);
+    expect(texts(await notes.listForIssue(a.clientKey, 'NOTE-1', { limit: 2 }))).toEqual(['3', '2']);
+  });
+
+  it('caps any list at MAX_LIST_LIMIT and refuses a limit that is not a positive whole number', async () => {
+    await note(a, 'NOTE-1');
+    expect(await notes.listForIssue(a.clientKey, 'NOTE-1', { limit: MAX_LIST_LIMIT * 10 })).toHaveLength(1);
+    await expect(notes.listRecent(a.clientKey, { limit: 0 })).rejects.toThrow(RangeError);
+    await expect(notes.listRecent(a.clientKey, { limit: 1.5 })).rejects.toThrow(RangeError);
+  });
+
+  it('finds a note by id only within its tenant', async () => {
+    const mine = await note(a, 'NOTE-1');
+    expect(await notes.find(a.clientKey, mine.id)).toMatchObject({ id: mine.id, clientKey: a.clientKey });
+    expect(await notes.find(b.clientKey, mine.id)).toBeNull();
+  });
+
+  it('lists only the tenant’s own notes, by issue and site-wide', async () => {
+    await note(a, 'NOTE-1', 'A');
+    await note(b, 'NOTE-1', 'B');
+    expect(texts(await notes.listForIssue(b.clientKey, 'NOTE-1'))).toEqual(['B']);
+    expect(texts(await notes.listRecent(b.clientKey))).toEqual(['B']);
+  });
+
+  it('deletes by author only within the tenant and only for the author', async () => {
+    const mine = await note(a, 'NOTE-1');
+    expect(await notes.deleteByAuthor(b.clientKey, mine.id, ALICE)).toBe(false);
+    expect(await notes.deleteByAuthor(a.clientKey, mine.id, BOB)).toBe(false);
+    expect(await notes.find(a.clientKey, mine.id)).not.toBeNull();
+    expect(await notes.deleteByAuthor(a.clientKey, mine.id, ALICE)).toBe(true);
+    expect(await notes.find(a.clientKey, mine.id)).toBeNull();
+  });
+
+  it('deletes an issue’s notes in one tenant only', async () => {
+    await note(a, 'NOTE-1');
+    await note(a, 'NOTE-1');
+    await note(a, 'NOTE-2');
+    await note(b, 'NOTE-1');
+    expect(await notes.deleteForIssue(a.clientKey, 'NOTE-1')).toBe(2);
+    expect(await notes.listForIssue(a.clientKey, 'NOTE-2')).toHaveLength(1);
+    expect(await notes.listForIssue(b.clientKey, 'NOTE-1')).toHaveLength(1);
+  });
+
+  it('moves an issue’s notes to a new key and project in one tenant only', async () => {
+    await note(a, 'NOTE-7', 'moved');
+    await note(b, 'NOTE-7', 'stays');
+    expect(await notes.renameIssue(a.clientKey, 'NOTE-7', 'OPS-31', 'OPS')).toBe(1);
+    expect(await notes.listForIssue(a.clientKey, 'NOTE-7')).toEqual([]);
+    expect(await notes.listForIssue(a.clientKey, 'OPS-31')).toMatchObject([{ text: 'moved', issueKey: 'OPS-31', projectKey: 'OPS' }]);
+    expect(await notes.listForIssue(b.clientKey, 'NOTE-7')).toMatchObject([{ text: 'stays', projectKey: 'NOTE' }]);
+  });
+
+  it('keeps notes when the tenant uninstalls, and deletes them with the tenant row', async () => {
+    await note(a, 'NOTE-1');
+    await t.store.markUninstalled(a.clientKey);
+    expect(await notes.listForIssue(a.clientKey, 'NOTE-1')).toHaveLength(1);
+    await t.db.tenant.delete({ where: { clientKey: a.clientKey } });
+    expect(await t.db.note.count({ where: { clientKey: a.clientKey } })).toBe(0);
+  });
+});
