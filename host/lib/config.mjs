@@ -1,0 +1,112 @@
+/**
+ * The simulator's configuration, read once from the environment. Like the app's `lib/config.ts`, a bad
+ * value is reported by variable name with a fix, and nothing else reads `process.env`.
+ *
+ *   HOST_PORT          port to listen on (default 4000)
+ *   HOST_URL           the simulator's public origin (default http://localhost:$HOST_PORT). Sites live at
+ *                      $HOST_URL/sites/<name>; the app must accept this host (CONNECT_ALLOWED_HOSTS).
+ *   APP_URL            where the app serves /atlassian-connect.json (default http://localhost:$PORT, PORT 3000)
+ *   HOST_DATA_DIR      key pair and state (default .data/host)
+ *   HOST_AUTO_INSTALL  a site name: install the app there as soon as its descriptor answers
+ *   HOST_LOG           "silent" to stop echoing the exchange log to stdout
+ */
+import path from 'node:path';
+
+export class HostConfigError extends Error {
+  /** @param {string} variable @param {string} problem */
+  constructor(variable, problem) {
+    super(`${variable} ${problem}`);
+    this.name = 'HostConfigError';
+    this.variable = variable;
+  }
+}
+
+/**
+ * @typedef {object} HostConfig
+ * @property {number} port
+ * @property {string} hostUrl     origin of the simulator, no trailing slash
+ * @property {string[]} bind      addresses to listen on
+ * @property {string} appUrl      the app's base URL, no trailing slash
+ * @property {string} dataDir
+ * @property {string} defaultSite the site created on first start
+ * @property {string | null} autoInstall
+ * @property {boolean} echo       print each exchange to stdout
+ */
+
+/**
+ * @param {Record<string, string | undefined>} [env]
+ * @param {string} [cwd]
+ * @returns {HostConfig}
+ * @example parseHostConfig({ HOST_PORT: '4100', APP_URL: 'http://127.0.0.1:3100' })
+ */
+export function parseHostConfig(env = process.env, cwd = process.cwd()) {
+  // The simulator hands out signing keys and accepts any credentials: it must never face real users.
+  if (env.NODE_ENV === 'production') {
+    throw new HostConfigError('NODE_ENV', 'is "production": the Connect host simulator is a development tool and refuses to run in production.');
+  }
+  const port = parsePort(value(env, 'HOST_PORT') ?? '4000');
+  const hostUrl = parseOrigin('HOST_URL', value(env, 'HOST_URL') ?? `http://localhost:${port}`);
+  const appUrl = parseBaseUrl('APP_URL', value(env, 'APP_URL') ?? `http://localhost:${value(env, 'PORT') ?? '3000'}`);
+  const autoInstall = value(env, 'HOST_AUTO_INSTALL') ?? null;
+  if (autoInstall !== null && !SITE_NAME.test(autoInstall)) {
+    throw new HostConfigError('HOST_AUTO_INSTALL', 'must be a site name (lower-case letters, digits and "-").');
+  }
+  return {
+    port,
+    hostUrl,
+    bind: bindAddresses(new URL(hostUrl).hostname),
+    appUrl,
+    dataDir: path.resolve(cwd, value(env, 'HOST_DATA_DIR') ?? '.data/host'),
+    defaultSite: 'acme',
+    autoInstall,
+    echo: value(env, 'HOST_LOG') !== 'silent',
+  };
+}
+
+/** Site names become a path segment of the site's base URL, so they are kept URL-safe. */
+export const SITE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** @param {Record<string, string | undefined>} env @param {string} name */
+function value(env, name) {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+/** @param {string} raw */
+function parsePort(raw) {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new HostConfigError('HOST_PORT', 'must be a port number (1-65535).');
+  return port;
+}
+
+/** @param {string} name @param {string} raw */
+function parseBaseUrl(name, raw) {
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new HostConfigError(name, 'is not a valid URL.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HostConfigError(name, 'must be an http(s) URL.');
+  if (url.search || url.hash || url.username || url.password) throw new HostConfigError(name, 'must not have credentials, a query or a fragment.');
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** @param {string} name @param {string} raw */
+function parseOrigin(name, raw) {
+  const url = parseBaseUrl(name, raw);
+  if (new URL(url).pathname !== '/') throw new HostConfigError(name, 'must be an origin without a path, e.g. http://localhost:4000.');
+  return new URL(url).origin;
+}
+
+/**
+ * Loopback only: the simulator's endpoints accept any credentials. `localhost` may resolve to either
+ * loopback address, so both are bound (the IPv6 one only where the machine has it).
+ * @param {string} hostname
+ */
+function bindAddresses(hostname) {
+  if (hostname === 'localhost') return ['127.0.0.1', '::1'];
+  if (hostname === '[::1]') return ['::1'];
+  if (/^127(\.\d{1,3}){3}$/.test(hostname)) return [hostname];
+  throw new HostConfigError('HOST_URL', 'must be on a loopback host (localhost, 127.0.0.1 or [::1]): the simulator is not meant to be reachable from other machines.');
+}

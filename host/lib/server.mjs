@@ -1,0 +1,345 @@
+/**
+ * The simulator's HTTP server: one router for the dashboard and log, the install-key server, the OAuth
+ * server, and each site's pages, host bridge, admin actions, UPM and REST API.
+ *
+ *   /                                         dashboard                /log, /log.json, /log/stream (SSE)
+ *   /install-keys/<kid>                       public key (PEM)         /oauth2/token      user impersonation
+ *   /sites.json                               sites, no secrets        POST /sites        create a site
+ *   /sites/<site>/browse/<ISSUE-KEY>          issue view with app panels
+ *   /sites/<site>/plugins/servlet/ac/<app>/<module>   general page
+ *   /sites/<site>/atlassian-connect/all.js    the Connect JS API for app iframes
+ *   /sites/<site>/_host/…                     what host.js calls: context tokens, AP.request, user switch
+ *   /sites/<site>/_admin/…                    install, uninstall, enable, disable, webhooks (dashboard, CLI)
+ *   /sites/<site>/rest/plugins/1.0/…          UPM (development installs)
+ *   /sites/<site>/rest/…                      product REST API (JWT or Bearer)
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { HostConfigError } from './config.mjs';
+import { generalPages, issuePanels } from './descriptor.mjs';
+import { HttpError, isSameOrigin, readFields, redirect, Router, send, sendHtml, sendJson, wantsJson } from './http.mjs';
+import { moduleContext } from './iframe.mjs';
+import { installApp, LifecycleError, setEnabled, uninstallApp } from './lifecycle.mjs';
+import { tokenRequest } from './oauth.mjs';
+import { handleRest, requestAsUser } from './rest.mjs';
+import { siteBaseUrl, StoreError } from './store.mjs';
+import { signContextToken } from './tokens.mjs';
+import { redeliver, sendWebhook, WebhookError } from './webhooks.mjs';
+import { dashboardPage } from '../pages/dashboard.mjs';
+import { issuePage } from '../pages/issue.mjs';
+import { logPage } from '../pages/log-page.mjs';
+import { generalPage, siteHomePage } from '../pages/site.mjs';
+
+const PUBLIC_DIR = path.join(import.meta.dirname, '..', 'public');
+const STATIC_FILES = /** @type {Record<string, string>} */ ({
+  'host.js': 'text/javascript; charset=utf-8',
+  'log.js': 'text/javascript; charset=utf-8',
+  'host.css': 'text/css; charset=utf-8',
+  'avatar.svg': 'image/svg+xml',
+});
+
+/** @typedef {import('./simulator.mjs').Simulator} Simulator */
+/** @typedef {import('./http.mjs').RouteContext} RouteContext */
+
+/**
+ * @param {Simulator} sim
+ * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>}
+ */
+export function createHandler(sim) {
+  const router = routes(sim);
+  const hosts = knownHosts(sim.config);
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', sim.config.hostUrl);
+    try {
+      // DNS rebinding: a page on another name that resolves to 127.0.0.1 would otherwise be "same origin".
+      if (!hosts.has(String(req.headers.host).toLowerCase())) throw new HttpError(421, `This is the Connect host simulator at ${sim.config.hostUrl}; the Host header ${req.headers.host} is not one of its names.`);
+      const found = router.match(req.method ?? 'GET', url.pathname);
+      if (found === null) throw new HttpError(404, `Nothing at ${url.pathname} on the Connect host simulator.`);
+      if (found === 'method-not-allowed') throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}.`);
+      await found.handler({ req, res, url, params: found.params });
+    } catch (err) {
+      const { status, message } = describeError(err);
+      if (status === 500) console.error('[host] internal error', err);
+      if (res.headersSent) return void res.end();
+      if (wantsJson(req) || url.pathname.includes('/rest/') || url.pathname.includes('/_host/')) sendJson(res, status, { ok: false, error: message });
+      else send(res, status, `${message}\n`, { 'content-type': 'text/plain; charset=utf-8' });
+    }
+  };
+}
+
+/** The Host headers the simulator answers to: its URL's, and the other loopback names on its port. @param {import('./config.mjs').HostConfig} config */
+function knownHosts(config) {
+  return new Set([new URL(config.hostUrl).host, `localhost:${config.port}`, `127.0.0.1:${config.port}`, `[::1]:${config.port}`]);
+}
+
+/**
+ * Listens on every address of `config.bind` (loopback only).
+ * @param {Simulator} sim
+ * @returns {Promise<{ close: () => Promise<void> }>}
+ */
+export async function startServer(sim) {
+  const handler = createHandler(sim);
+  const servers = [];
+  for (const address of sim.config.bind) {
+    const server = createServer(handler);
+    try {
+      await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(sim.config.port, address, () => resolve(undefined));
+      });
+      servers.push(server);
+    } catch (err) {
+      const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+      // A machine without IPv6 loopback still serves localhost on 127.0.0.1.
+      if (address === '::1' && servers.length && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+      for (const s of servers) s.close();
+      if (code === 'EADDRINUSE') throw new HostConfigError('HOST_PORT', `${sim.config.port} is in use on ${address}: is the simulator already running? Set HOST_PORT to use another port.`);
+      throw err;
+    }
+  }
+  return {
+    close: () => Promise.all(servers.map((s) => new Promise((resolve) => {
+      s.close(() => resolve(undefined));
+      s.closeAllConnections(); // the log pages' event streams would otherwise hold the server open
+    }))).then(() => undefined),
+  };
+}
+
+/** @param {Simulator} sim */
+function routes(sim) {
+  const site = siteParam(sim);
+  return new Router()
+    .on('GET', /^\/$/, ({ res, url }) => sendHtml(res, 200, dashboardPage(sim, url)))
+    .on('GET', /^\/log$/, ({ res, url }) => sendHtml(res, 200, logPage(sim, url)))
+    .on('GET', /^\/log\.json$/, ({ res, url }) => sendJson(res, 200, { entries: sim.log.list({ site: url.searchParams.get('site') ?? undefined, after: Number(url.searchParams.get('after') ?? 0) }) }))
+    .on('GET', /^\/log\/stream$/, (ctx) => logStream(sim, ctx))
+    .on('GET', /^\/static\/(?<file>[\w.-]+)$/, ({ res, params }) => staticFile(res, params.file))
+    .on('GET', /^\/install-keys\/(?<kid>[^/]+)$/, (ctx) => installKey(sim, ctx))
+    .on('POST', /^\/oauth2\/token$/, (ctx) => oauthToken(sim, ctx))
+    .on('GET', /^\/sites\.json$/, ({ res }) => sendJson(res, 200, { sites: sim.store.listSites().map((s) => siteSummary(sim, s)) }))
+    .on('POST', /^\/sites$/, guarded(sim, async (ctx) => {
+      const { name } = await readFields(ctx.req);
+      const created = sim.store.createSite(String(name ?? '').trim());
+      sim.log.add({ site: created.name, direction: 'product', kind: 'site', note: `site created at ${siteBaseUrl(sim.config.hostUrl, created)}` });
+      respond(ctx, 201, `Site ${created.name} created.`, { site: siteSummary(sim, created) }, '/');
+    }))
+    .on('GET', /^\/sites\/(?<site>[^/]+)\/?$/, (ctx) => {
+      const s = site(ctx);
+      sendHtml(ctx.res, 200, siteHomePage(sim, s, sim.currentUser(s, ctx.req.headers.cookie), ctx.url));
+    })
+    .on('GET', /^\/sites\/(?<site>[^/]+)\/browse\/(?<key>[^/]+)$/, (ctx) => {
+      const s = site(ctx);
+      const issue = s.issues.find((i) => i.key.toUpperCase() === decodeURIComponent(ctx.params.key).toUpperCase());
+      if (!issue) throw new HttpError(404, `There is no issue ${ctx.params.key} on ${s.name}.`);
+      sendHtml(ctx.res, 200, issuePage(sim, s, issue, sim.currentUser(s, ctx.req.headers.cookie), ctx.url));
+    })
+    .on('GET', /^\/sites\/(?<site>[^/]+)\/plugins\/servlet\/ac\/(?<appKey>[^/]+)\/(?<moduleKey>[^/]+)$/, (ctx) => {
+      const s = site(ctx);
+      const installation = s.installations[ctx.params.appKey];
+      const module = installation?.state === 'enabled' ? generalPages(installation.descriptor).find((m) => m.key === ctx.params.moduleKey) : undefined;
+      if (!installation || !module) throw new HttpError(404, `No enabled app ${ctx.params.appKey} with a general page ${ctx.params.moduleKey} on ${s.name}.`);
+      sendHtml(ctx.res, 200, generalPage(sim, s, installation, module, sim.currentUser(s, ctx.req.headers.cookie), ctx.url));
+    })
+    .on('GET', /^\/sites\/(?<site>[^/]+)\/atlassian-connect\/all(?:-debug)?\.js$/, (ctx) => {
+      site(ctx);
+      send(ctx.res, 200, readFileSync(path.join(PUBLIC_DIR, 'all.js')), { 'content-type': 'text/javascript; charset=utf-8', 'access-control-allow-origin': '*', 'cache-control': 'no-cache' });
+    })
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_host\/(?<action>context-token|request|user)$/, guarded(sim, (ctx) => hostBridge(sim, site(ctx), ctx)))
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/(?<action>install|uninstall|enable|disable|webhooks)$/, guarded(sim, (ctx) => admin(sim, site(ctx), ctx)))
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/webhooks\/(?<id>[\w-]+)\/redeliver$/, guarded(sim, async (ctx) => {
+      const s = site(ctx);
+      const { back } = await readFields(ctx.req);
+      const delivery = await redeliver(sim, s, ctx.params.id);
+      respond(ctx, 200, `Redelivered ${delivery.event} (retry ${delivery.retry}): the app answered ${delivery.status ?? 'nothing'}.`, { delivery: deliverySummary(delivery) }, back);
+    }))
+    .on('*', /^\/sites\/(?<site>[^/]+)(?<path>\/rest\/plugins\/1\.0(?:\/.*)?)$/, (ctx) => {
+      const s = site(ctx);
+      const below = ctx.params.path.slice('/rest/plugins/1.0'.length) || '/';
+      return sim.upm.handle(sim, s, ctx, below, `/sites/${s.name}`);
+    })
+    .on('*', /^\/sites\/(?<site>[^/]+)(?<path>\/rest\/.*)$/, (ctx) => handleRest(sim, site(ctx), ctx, ctx.params.path));
+}
+
+/** @param {Simulator} sim */
+function siteParam(sim) {
+  return (/** @type {RouteContext} */ { params }) => {
+    const s = sim.store.getSite(params.site);
+    if (!s) throw new HttpError(404, `There is no site "${params.site}" on this simulator.`);
+    return s;
+  };
+}
+
+/**
+ * State-changing routes refuse requests another web page's scripts or forms could make.
+ * @param {Simulator} sim @param {(ctx: RouteContext) => Promise<void> | void} handler
+ */
+function guarded(sim, handler) {
+  return (/** @type {RouteContext} */ ctx) => {
+    if (!isSameOrigin(ctx.req, sim.config.hostUrl)) throw new HttpError(403, 'Cross-site request refused: use the simulator\'s own pages or its CLI.');
+    return handler(ctx);
+  };
+}
+
+/**
+ * Answers a dashboard or CLI action: JSON for tools, a redirect back with a notice for forms.
+ * @param {RouteContext} ctx @param {number} status @param {string} message @param {Record<string, unknown>} data @param {unknown} back
+ */
+function respond({ req, res }, status, message, data, back) {
+  if (wantsJson(req)) return sendJson(res, status, { ok: status < 400, message, ...data });
+  // Only a path on this origin: `//host` and `/\host` would send the browser elsewhere.
+  const target = typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : '/';
+  redirect(res, `${target}?${new URLSearchParams(status < 400 ? { notice: message } : { error: message })}`);
+}
+
+/** @param {unknown} err @returns {{ status: number, message: string }} */
+function describeError(err) {
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
+  if (err instanceof StoreError) return { status: err.code === 'SITE_EXISTS' ? 409 : 400, message: err.message };
+  if (err instanceof LifecycleError || err instanceof WebhookError) return { status: 400, message: err.message };
+  return { status: 500, message: 'Internal error in the simulator (see its console).' };
+}
+
+/**
+ * @param {Simulator} sim @param {import('./store.mjs').Site} site @param {RouteContext} ctx
+ */
+async function admin(sim, site, ctx) {
+  const fields = await readFields(ctx.req);
+  const appKey = String(fields.appKey ?? '');
+  const back = fields.back ?? '/';
+  const fail = async (/** @type {() => Promise<void>} */ run) => {
+    try {
+      await run();
+    } catch (err) {
+      if (!(err instanceof LifecycleError || err instanceof WebhookError)) throw err;
+      respond(ctx, 400, err.message, {}, back);
+    }
+  };
+  switch (ctx.params.action) {
+    case 'install':
+      return fail(async () => {
+        const installation = await installApp(sim, site, fields.descriptorUrl ? String(fields.descriptorUrl) : undefined);
+        const warning = installation.lastError ? ` Warning: ${installation.lastError}` : '';
+        respond(ctx, 200, `Installed ${installation.appKey} on ${site.name}: ${installation.state}.${warning}`, { installation: installationSummary(installation) }, back);
+      });
+    case 'uninstall':
+      return fail(async () => {
+        const installation = await uninstallApp(sim, site, appKey);
+        respond(ctx, 200, `Uninstalled ${appKey} from ${site.name}.`, { installation: installationSummary(installation) }, back);
+      });
+    case 'enable':
+    case 'disable':
+      return fail(async () => {
+        const installation = await setEnabled(sim, site, appKey, ctx.params.action === 'enable' ? 'enabled' : 'disabled');
+        const warning = installation.lastError ? ` Warning: ${installation.lastError}` : '';
+        respond(ctx, 200, `${appKey} is ${installation.state} on ${site.name}.${warning}`, { installation: installationSummary(installation) }, back);
+      });
+    case 'webhooks':
+      return fail(async () => {
+        const deliveries = await sendWebhook(sim, site, { event: String(fields.event ?? ''), issueKey: String(fields.issue ?? ''), appKey: appKey || undefined, accountId: sim.currentUser(site, ctx.req.headers.cookie).accountId });
+        respond(ctx, 200, deliveries.map((d) => `Sent ${d.event} to ${d.appKey}: ${d.status ?? 'no answer'}.`).join(' '), { deliveries: deliveries.map(deliverySummary) }, back);
+      });
+  }
+}
+
+/**
+ * What host.js asks of the product on behalf of an app iframe.
+ * @param {Simulator} sim @param {import('./store.mjs').Site} site @param {RouteContext} ctx
+ */
+async function hostBridge(sim, site, ctx) {
+  const fields = await readFields(ctx.req);
+  const user = sim.currentUser(site, ctx.req.headers.cookie);
+  if (ctx.params.action === 'user') {
+    const chosen = site.users.find((u) => u.accountId === fields.accountId);
+    if (!chosen) throw new HttpError(400, 'No such user on this site.');
+    ctx.res.setHeader('set-cookie', `apsim_user=${encodeURIComponent(chosen.accountId)}; Path=/; HttpOnly; SameSite=Lax`);
+    return respond(ctx, 200, `Signed in as ${chosen.displayName}.`, {}, fields.back);
+  }
+  const installation = site.installations[String(fields.appKey ?? '')];
+  if (installation?.state !== 'enabled') throw new HttpError(404, `The app ${fields.appKey} is not enabled on ${site.name}.`);
+  const base = siteBaseUrl(sim.config.hostUrl, site);
+
+  if (ctx.params.action === 'context-token') {
+    const modules = [...issuePanels(installation.descriptor), ...generalPages(installation.descriptor)];
+    const module = modules.find((m) => m.key === fields.moduleKey);
+    if (!module) throw new HttpError(404, `The app ${installation.appKey} has no module ${fields.moduleKey} here.`);
+    const issue = fields.issueKey ? site.issues.find((i) => i.key === fields.issueKey) : undefined;
+    const context = moduleContext(site, issue, base);
+    const token = signContextToken({ clientKey: installation.clientKey, sharedSecret: installation.sharedSecret, accountId: user.accountId, context });
+    sim.log.add({ site: site.name, direction: 'browser→product', kind: 'token', method: 'POST', url: ctx.url.toString(), status: 200, note: `AP.context.getToken(): context token for ${user.displayName} in ${installation.appKey}/${module.key}`, token });
+    return sendJson(ctx.res, 200, { token });
+  }
+
+  // AP.request
+  const type = String(fields.type ?? 'GET');
+  const result = requestAsUser(sim, site, installation, user.accountId, { url: String(fields.url ?? ''), type });
+  return sendJson(ctx.res, 200, {
+    status: result.status,
+    statusText: result.status < 300 ? 'OK' : result.status === 404 ? 'Not Found' : result.status === 403 ? 'Forbidden' : result.status === 401 ? 'Unauthorized' : 'Error',
+    body: JSON.stringify(result.body),
+    headers: { 'content-type': 'application/json;charset=UTF-8' },
+  });
+}
+
+/** @param {Simulator} sim @param {RouteContext} ctx */
+function installKey(sim, { res, url, params }) {
+  const known = params.kid === sim.key.kid;
+  sim.log.add({ direction: 'app→product', kind: 'install-key', method: 'GET', url: url.toString(), status: known ? 200 : 404, note: known ? 'install public key fetched' : 'unknown kid' });
+  if (!known) return send(res, 404, 'Not found\n', { 'content-type': 'text/plain' });
+  // The key never changes for a kid, so it may be cached forever, as Atlassian's key server allows.
+  send(res, 200, sim.key.publicKeyPem, { 'content-type': 'application/x-pem-file', 'cache-control': 'public, max-age=31536000, immutable' });
+}
+
+/** @param {Simulator} sim @param {RouteContext} ctx */
+async function oauthToken(sim, { req, res, url }) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    sim.log.add({ direction: 'app→product', kind: 'oauth', method: 'POST', url: url.toString(), status: 400, note: 'token request must be application/x-www-form-urlencoded' });
+    return sendJson(res, 400, { error: 'invalid_request', error_description: 'Send the token request as application/x-www-form-urlencoded (RFC 7523).' });
+  }
+  const form = /** @type {Record<string, string>} */ (await readFields(req));
+  const result = tokenRequest(sim, form);
+  sim.log.add({ site: result.site ?? null, direction: 'app→product', kind: 'oauth', method: 'POST', url: url.toString(), status: result.status, note: result.note, token: result.assertion });
+  sendJson(res, result.status, result.body);
+}
+
+/** @param {Simulator} sim @param {RouteContext} ctx */
+function logStream(sim, { req, res, url }) {
+  const site = url.searchParams.get('site') || undefined;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+  const write = (/** @type {import('./exchange-log.mjs').LogEntry} */ e) => res.write(`id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
+  // A reconnecting EventSource says where it stopped (Last-Event-ID); a first connection, where its page stopped.
+  const after = Number(req.headers['last-event-id'] ?? url.searchParams.get('after') ?? 0) || 0;
+  for (const e of sim.log.list({ site, after }).reverse()) write(e);
+  const unsubscribe = sim.log.subscribe((e) => {
+    if (!site || e.site === site) write(e);
+  });
+  const ping = setInterval(() => res.write(': ping\n\n'), 25_000);
+  req.on('close', () => {
+    unsubscribe();
+    clearInterval(ping);
+  });
+}
+
+/** @param {import('node:http').ServerResponse} res @param {string} file */
+function staticFile(res, file) {
+  const type = Object.hasOwn(STATIC_FILES, file) ? STATIC_FILES[file] : undefined;
+  if (!type) throw new HttpError(404, 'No such file.');
+  // Read on every request: edits to host/public show up without a restart.
+  send(res, 200, readFileSync(path.join(PUBLIC_DIR, file)), { 'content-type': type, 'cache-control': 'no-cache' });
+}
+
+/** @param {Simulator} sim @param {import('./store.mjs').Site} site */
+function siteSummary(sim, site) {
+  return { name: site.name, baseUrl: siteBaseUrl(sim.config.hostUrl, site), issues: site.issues.map((i) => i.key), users: site.users.map((u) => ({ accountId: u.accountId, displayName: u.displayName })), installations: Object.values(site.installations).map(installationSummary) };
+}
+
+/** No secrets: this is what the CLI and the dashboard's JSON show. @param {import('./store.mjs').Installation} i */
+function installationSummary(i) {
+  return { appKey: i.appKey, appName: i.appName, state: i.state, clientKey: i.clientKey, baseUrl: i.descriptor.baseUrl, descriptorUrl: i.descriptorUrl, updatedAt: i.updatedAt, lastError: i.lastError };
+}
+
+/** @param {import('./store.mjs').Delivery} d */
+function deliverySummary(d) {
+  return { id: d.id, appKey: d.appKey, event: d.event, path: d.path, retry: d.retry, status: d.status, sentAt: d.sentAt };
+}

@@ -1,0 +1,89 @@
+/**
+ * The simulator's home: how the app is wired to it, every site with its installed apps and the
+ * lifecycle buttons, the create-site form, and the latest exchanges.
+ */
+import { generalPages } from '../lib/descriptor.mjs';
+import { siteBaseUrl } from '../lib/store.mjs';
+import { html, layout } from './html.mjs';
+import { logTable, notices } from './components.mjs';
+
+/**
+ * @param {import('../lib/simulator.mjs').Simulator} sim
+ * @param {URL} url
+ */
+export function dashboardPage(sim, url) {
+  const { config } = sim;
+  const descriptorUrl = `${config.appUrl}/atlassian-connect.json`;
+  const body = html`
+${notices(url)}
+<h1>Connect host simulator</h1>
+<section class="card wiring">
+  <h2>Wiring</h2>
+  <dl>
+    <dt>App descriptor</dt><dd><a href="${descriptorUrl}">${descriptorUrl}</a> (APP_URL)</dd>
+    <dt>Install keys</dt><dd><code>${config.hostUrl}/install-keys/&lt;kid&gt;</code>, current kid <code>${sim.key.kid}</code></dd>
+    <dt>OAuth server</dt><dd><code>${config.hostUrl}/oauth2/token</code></dd>
+    <dt>UPM</dt><dd><code>&lt;site base&gt;/rest/plugins/1.0/</code> (any email and API token)</dd>
+  </dl>
+  <p>The app must run with <code>CONNECT_INSTALL_KEYS_URL=${config.hostUrl}/install-keys</code>, <code>CONNECT_OAUTH_URL=${config.hostUrl}</code>
+  and <code>${new URL(config.hostUrl).hostname}</code> in <code>CONNECT_ALLOWED_HOSTS</code>; <code>npm run dev</code> sets them.</p>
+</section>
+<section class="sites">
+  <h2>Sites</h2>
+  ${sim.store.listSites().map((site) => siteCard(sim, site, descriptorUrl))}
+  <form class="card create-site" method="post" action="/sites">
+    <label>New site name <input name="name" required pattern="[a-z0-9][a-z0-9\\-]{0,39}" placeholder="globex"></label>
+    <button>Create site</button>
+  </form>
+</section>
+<section class="card">
+  <h2>Recent exchanges <small><a href="/log">full log</a></small></h2>
+  ${logTable(sim.log.list({ limit: 25 }), { limit: 25 })}
+</section>`;
+  return layout({ title: 'Dashboard', body, scripts: ['/static/log.js'] });
+}
+
+/**
+ * @param {import('../lib/simulator.mjs').Simulator} sim
+ * @param {import('../lib/store.mjs').Site} site
+ * @param {string} descriptorUrl
+ */
+function siteCard(sim, site, descriptorUrl) {
+  const base = siteBaseUrl(sim.config.hostUrl, site);
+  const installations = Object.values(site.installations);
+  return html`<article class="card site" data-site="${site.name}">
+  <h3>${site.name} <small><code>${base}</code></small></h3>
+  <p>Issues: ${site.issues.map((i) => html`<a href="/sites/${site.name}/browse/${i.key}">${i.key}</a> `)}</p>
+  ${installations.length ? html`<table class="apps">
+    <thead><tr><th>App</th><th>State</th><th>clientKey</th><th>Updated</th><th>Pages</th><th>Actions</th></tr></thead>
+    <tbody>${installations.map((i) => installationRow(site, i))}</tbody>
+  </table>` : html`<p class="muted">No app installed.</p>`}
+  <form class="install" method="post" action="/sites/${site.name}/_admin/install">
+    <label>Descriptor URL <input name="descriptorUrl" value="${descriptorUrl}" size="48"></label>
+    <button>Install app</button>
+  </form>
+</article>`;
+}
+
+/**
+ * @param {import('../lib/store.mjs').Site} site
+ * @param {import('../lib/store.mjs').Installation} i
+ */
+function installationRow(site, i) {
+  const action = (/** @type {string} */ name, /** @type {string} */ label) => html`<form method="post" action="/sites/${site.name}/_admin/${name}">
+      <input type="hidden" name="appKey" value="${i.appKey}"><button>${label}</button></form>`;
+  const pages = i.state === 'enabled' ? generalPages(i.descriptor) : [];
+  return html`<tr data-app-key="${i.appKey}">
+    <td><strong>${i.appName}</strong><br><code>${i.appKey}</code></td>
+    <td><span class="state state-${i.state}" data-state="${i.state}">${i.state}</span>${i.lastError ? html`<p class="error">${i.lastError}</p>` : ''}</td>
+    <td><code>${i.clientKey}</code></td>
+    <td>${i.updatedAt.slice(0, 19).replace('T', ' ')}</td>
+    <td>${pages.map((p) => html`<a href="/sites/${site.name}/plugins/servlet/ac/${i.appKey}/${p.key}">${p.name}</a> `)}</td>
+    <td class="actions">
+      ${i.state === 'enabled' ? action('disable', 'Disable') : ''}
+      ${i.state === 'disabled' || i.state === 'installed' ? action('enable', 'Enable') : ''}
+      ${i.state !== 'uninstalled' ? action('uninstall', 'Uninstall') : ''}
+      <form method="post" action="/sites/${site.name}/_admin/install"><input type="hidden" name="descriptorUrl" value="${i.descriptorUrl}"><button>${i.state === 'uninstalled' ? 'Install again' : 'Reinstall'}</button></form>
+    </td>
+  </tr>`;
+}
