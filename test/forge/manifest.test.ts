@@ -64,8 +64,8 @@ describe('Connect-on-Forge manifest from the sample descriptor', () => {
 
   it('gives each webhook the module key Forge requires, derived from its event', () => {
     expect(manifest.connectModules['jira:webhooks']).toEqual([
-      { key: 'webhook-jira-issue_deleted', event: 'jira:issue_deleted', url: '/api/webhooks/jira:issue_deleted', excludeBody: false },
-      { key: 'webhook-jira-issue_updated', event: 'jira:issue_updated', url: '/api/webhooks/jira:issue_updated' },
+      { key: 'webhook-jira-issue_deleted', event: 'jira:issue_deleted', url: '/api/webhooks/issue-deleted', excludeBody: false },
+      { key: 'webhook-jira-issue_updated', event: 'jira:issue_updated', url: '/api/webhooks/issue-updated' },
     ]);
   });
 
