@@ -1,6 +1,10 @@
 /**
  * The lifecycle callbacks and the install policy (SECURITY.md, "Install policy"). Every check runs
  * before anything is written, so a rejected callback changes nothing.
+ *
+ * Lifecycle tokens live for minutes, so a captured one could be replayed, e.g. an `installed` after the
+ * site uninstalled the app. The store refuses any event issued before the newest one it applied
+ * (STALE_LIFECYCLE), atomically with the write.
  */
 import { ConnectError } from './errors';
 import { verifyInstallToken, type InstallKeyResolver } from './install-token';
@@ -52,7 +56,6 @@ async function handleSigned(event: 'installed' | 'uninstalled', request: Request
     return;
   }
 
-  rejectReplayedInstall(existing, token.iat);
   const holders = await deps.store.findTenantsByBaseUrl(payload.baseUrl);
   if (holders.some((t) => t.clientKey !== payload.clientKey && t.state !== 'uninstalled')) {
     throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
@@ -86,15 +89,4 @@ async function handleEnablement(event: 'enabled' | 'disabled', request: Request,
 async function readPayload(event: LifecycleEvent, request: Request, deps: LifecycleDeps) {
   const body = await readJsonBody(request, LIFECYCLE_BODY_LIMIT);
   return parseLifecyclePayload(body, { event, appKey: deps.appKey, allowedHosts: deps.allowedHosts });
-}
-
-/**
- * Lifecycle tokens live for minutes, so a captured `installed` could be replayed after the site uninstalled
- * the app, reviving a tenant the customer removed. An install issued no later than the uninstall is refused.
- * (Events older than the newest applied one are refused by the store, atomically.)
- */
-function rejectReplayedInstall(tenant: Tenant | null, iat: number): void {
-  if (tenant?.state === 'uninstalled' && tenant.lastLifecycleIat !== null && iat <= tenant.lastLifecycleIat) {
-    throw new ConnectError('STALE_LIFECYCLE', 'This install is older than the uninstall already applied.');
-  }
 }
