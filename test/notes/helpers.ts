@@ -71,6 +71,9 @@ export async function useAppEnvironment(t: DatabaseContext) {
   const { keyRing, newKey } = await import('../helpers/db');
   const key = newKey();
   vi.resetModules();
+  // tenantStore() lives on globalThis (proxy.ts and the routes share it), so a module reset keeps it, with
+  // the previous database and key: drop it so this environment's is created.
+  delete (globalThis as { __connectNextTenantStore?: unknown }).__connectNextTenantStore;
   vi.stubEnv('DATABASE_URL', t.url);
   vi.stubEnv('APP_URL', APP_URL);
   vi.stubEnv('ENCRYPTION_KEY', key);
