@@ -5,55 +5,12 @@
  *   simulator signs and exercises the AP bridge; independent of this repository's app.
  * - "with the app": the simulator installs this repository's production build (started by e2e/serve.mjs
  *   with CONNECT_INSTALL_KEYS_URL pointing at the simulator) and drives its lifecycle.
- * - "sample pages": the app's own modules in the simulated issue view; each test activates by itself
- *   once atlassian-connect.json declares the module it needs.
+ * The sample app's journey through the simulator is e2e/sample-app.spec.ts.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { expect, test, type APIRequestContext, type ConsoleMessage, type Page } from '@playwright/test';
-import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
-
-const ROOT = path.resolve(__dirname, '..');
-const HOST_PORT = process.env.E2E_HOST_PORT ?? '4100';
-const HOST_URL = `http://127.0.0.1:${HOST_PORT}`;
-const HOST_DATA_DIR = path.resolve(ROOT, process.env.E2E_HOST_DATA_DIR ?? '.data/e2e/host');
-const JWT_PATTERN = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}/;
-
-interface SiteSummary {
-  name: string;
-  baseUrl: string;
-  users: { accountId: string; displayName: string }[];
-  installations: { appKey: string; state: string; clientKey: string; lastError: string | null }[];
-}
-
-async function createSite(request: APIRequestContext, prefix: string): Promise<SiteSummary> {
-  const name = `${prefix}-${Date.now().toString(36)}`;
-  const response = await request.post(`${HOST_URL}/sites`, { data: { name }, headers: { accept: 'application/json' } });
-  expect(response.status()).toBe(201);
-  return (await response.json()).site;
-}
-
-async function site(request: APIRequestContext, name: string): Promise<SiteSummary> {
-  const { sites } = await (await request.get(`${HOST_URL}/sites.json`)).json();
-  return sites.find((s: SiteSummary) => s.name === name);
-}
-
-async function admin(request: APIRequestContext, siteName: string, action: string, data: Record<string, string> = {}) {
-  const response = await request.post(`${HOST_URL}/sites/${siteName}/_admin/${action}`, { data, headers: { accept: 'application/json' } });
-  return { status: response.status(), body: await response.json() };
-}
-
-/** What the simulator keeps on disk, secrets included: only tests that must sign as the app read it. */
-function hostState(): { sites: Record<string, { installations: Record<string, { sharedSecret: string; clientKey: string }> }> } {
-  return JSON.parse(readFileSync(path.join(HOST_DATA_DIR, 'state.json'), 'utf8'));
-}
-
-/** A JWT as an app signs product REST calls, relative to the site's base URL. */
-function appToken(iss: string, sharedSecret: string, method: string, url: string, baseUrl: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  return encodeSymmetric({ iss, iat: now, exp: now + 60, qsh: createQueryStringHash(fromMethodAndUrl(method, url), false, baseUrl) }, sharedSecret);
-}
+import { spawn } from 'node:child_process';
+import { encodeSymmetric } from 'atlassian-jwt';
+import { expect, test, type ConsoleMessage } from '@playwright/test';
+import { HOST_URL, JWT_PATTERN, ROOT, admin, appToken, createSite, hostState, panel, runCli, site, type SiteSummary } from './simulator';
 
 interface ReferenceApp {
   url: string;
@@ -89,18 +46,6 @@ async function startReferenceApp(): Promise<ReferenceApp> {
     },
     close: () => child.kill(),
   };
-}
-
-function panel(page: Page, moduleKey: string) {
-  return page.frameLocator(`iframe[data-module-key="${moduleKey}"]`);
-}
-
-function runCli(args: string[]) {
-  return spawnSync(process.execPath, ['host/cli.mjs', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', HOST_PORT, HOST_URL },
-    encoding: 'utf8',
-  });
 }
 
 test.describe('the simulator with a reference app built on atlassian-jwt', () => {
@@ -441,72 +386,5 @@ test.describe('the simulator with the app', () => {
     await request.get(`${HOST_URL}/install-keys/unknown-kid-for-live-log`);
     await expect(rows.first()).not.toHaveAttribute('data-id', before ?? '');
     await expect(rows.first()).toContainText('unknown kid');
-  });
-});
-
-test.describe('sample pages in the simulated issue view', () => {
-  test.describe.configure({ mode: 'serial' });
-
-  let siteName: string;
-  let descriptor: { key: string; modules?: Record<string, any> };
-
-  test.beforeAll(async ({ request, baseURL }) => {
-    descriptor = await (await request.get(`${baseURL}/atlassian-connect.json`)).json();
-    siteName = (await createSite(request, 'sample')).name;
-    const installed = await admin(request, siteName, 'install');
-    expect(installed.body.installation?.state, installed.body.message).toBe('enabled');
-  });
-
-  const panels = () => [...(descriptor.modules?.jiraIssueContents ?? []), ...(descriptor.modules?.webPanels ?? [])];
-
-  test('each issue panel loads with a page JWT the app accepts and connects all.js', async ({ page }) => {
-    test.skip(panels().length === 0, 'atlassian-connect.json declares no issue panel yet');
-    const answers: number[] = [];
-    page.on('response', (r) => {
-      if (r.frame() !== page.mainFrame() && r.request().resourceType() === 'document') answers.push(r.status());
-    });
-    await page.goto(`${HOST_URL}/sites/${siteName}/browse/NOTE-1`);
-    for (const m of panels()) await expect(page.locator(`iframe[data-module-key="${m.key}"]`)).toHaveAttribute('data-ap-ready', 'true');
-    expect(answers.length).toBeGreaterThanOrEqual(panels().length);
-    expect(answers.every((status) => status === 200)).toBe(true);
-  });
-
-  test('each general page loads and connects all.js', async ({ page }) => {
-    const pages = descriptor.modules?.generalPages ?? [];
-    test.skip(pages.length === 0, 'atlassian-connect.json declares no general page yet');
-    for (const m of pages) {
-      await page.goto(`${HOST_URL}/sites/${siteName}/plugins/servlet/ac/${descriptor.key}/${m.key}`);
-      await expect(page.locator(`iframe[data-module-key="${m.key}"]`)).toHaveAttribute('data-ap-ready', 'true');
-    }
-  });
-
-  test('the notes panel: a note added through the context-token API, the issue summary read from the product, a flag in the host', async ({ page }) => {
-    const notesPanel = panels().find((m) => String(m.url ?? m.target?.url).startsWith('/connect/issue-notes'));
-    test.skip(!notesPanel, 'atlassian-connect.json declares no /connect/issue-notes panel yet');
-    await page.goto(`${HOST_URL}/sites/${siteName}/browse/NOTE-3`);
-    const frame = panel(page, notesPanel.key);
-    // The summary comes from GET /rest/api/3/issue/NOTE-3, signed by the app and checked by the simulator.
-    await expect(frame.getByTestId('issue-summary')).toContainText('Write the release notes for 2.4');
-    await frame.getByLabel('Add a note').fill('Remember the changelog');
-    await frame.getByRole('button', { name: 'Add note' }).click();
-    await expect(frame.getByText('Remember the changelog')).toBeVisible();
-    await expect(page.locator('.ac-flag')).toContainText('Note added');
-
-    const deleted = (descriptor.modules?.webhooks ?? []).some((w: { event: string }) => w.event === 'jira:issue_deleted');
-    test.skip(!deleted, 'the app does not declare jira:issue_deleted');
-    await page.getByRole('button', { name: 'Send jira:issue_deleted' }).click();
-    await expect(page.getByRole('status')).toContainText(': 204.');
-    await expect(panel(page, notesPanel.key).getByText('No notes on this issue yet.')).toBeVisible();
-  });
-
-  test('the app accepts every webhook it declares', async ({ request }) => {
-    const hooks: { event: string }[] = descriptor.modules?.webhooks ?? [];
-    test.skip(hooks.length === 0, 'atlassian-connect.json declares no webhook yet');
-    for (const { event } of hooks) {
-      const sent = await admin(request, siteName, 'webhooks', { event, issue: 'NOTE-2', appKey: descriptor.key });
-      expect(sent.status, sent.body.message).toBe(200);
-      for (const d of sent.body.deliveries) expect(d.status, `${event} → ${d.status}`).toBeGreaterThanOrEqual(200);
-      for (const d of sent.body.deliveries) expect(d.status, `${event} → ${d.status}`).toBeLessThan(300);
-    }
   });
 });
