@@ -30,6 +30,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/atlassian-connect.json`,
     timeout: 300_000,
     reuseExistingServer: false,
-    stdout: 'pipe',
+    // The simulator logs every exchange; E2E_VERBOSE=1 shows them with the app's logs.
+    stdout: process.env.E2E_VERBOSE ? 'pipe' : 'ignore',
   },
 });
