@@ -4,7 +4,8 @@
  * Screenshots of the panel and the page are kept in test-results/.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { HOST_URL, admin, createSite, panel } from './simulator';
+import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
+import { HOST_URL, admin, createSite, hostState, panel } from './simulator';
 
 const PANEL = 'issue-notes-panel';
 const OVERVIEW = 'notes-overview';
@@ -30,15 +31,21 @@ test.describe('the Issue notes sample inside the simulated Jira', () => {
   const issueView = (page: Page, site: string, issue: string) => page.goto(`${HOST_URL}/sites/${site}/browse/${issue}`);
 
   test('the issue view shows the panel in its iframe, with all.js connected and the iframe sized to its content', async ({ page }) => {
-    const pageLoads: number[] = [];
-    page.on('response', (r) => {
-      if (r.url().includes('/connect/issue-notes')) pageLoads.push(r.status());
+    const pageLoads: { status: number; headers: Record<string, string> }[] = [];
+    page.on('response', async (r) => {
+      if (r.url().includes('/connect/issue-notes')) pageLoads.push({ status: r.status(), headers: await r.allHeaders() });
     });
     await issueView(page, first, 'NOTE-1');
     const iframe = page.locator(`iframe[data-module-key="${PANEL}"]`);
     await expect(iframe).toHaveAttribute('data-ap-ready', 'true');
     await expect(panel(page, PANEL).getByText('No notes on this issue yet.')).toBeVisible();
-    expect(pageLoads).toEqual([200]);
+    expect(pageLoads.map((r) => r.status)).toEqual([200]);
+    // Framed only by this site; the page JWT in the URL never leaves as a Referer.
+    expect(pageLoads[0].headers).toMatchObject({
+      'content-security-policy': `frame-ancestors ${new URL(HOST_URL).origin}`,
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+    });
     panelUrl = (await iframe.getAttribute('src'))!;
     expect(panelUrl).toMatch(/\/connect\/issue-notes\?.*issueKey=NOTE-1.*jwt=/);
 
@@ -91,9 +98,22 @@ test.describe('the Issue notes sample inside the simulated Jira', () => {
     const tampered = panelUrl.replace('issueKey=NOTE-1', 'issueKey=NOTE-2');
     const response = await page.goto(tampered);
     expect(response!.status()).toBe(401);
+    expect(await response!.headerValue('content-security-policy')).toMatch(/^frame-ancestors /);
     await expect(page.getByRole('heading')).toHaveText('This app could not verify the request');
     await expect(page.getByText('QSH_MISMATCH')).toBeVisible();
     await expect(page.getByTestId('note')).toHaveCount(0);
+  });
+
+  test('a page URL that names another product host is refused, even when its own site signed it', async ({ page, baseURL }) => {
+    // A site signs its own iframe URLs, so it could name any host in xdm_e; the page would load all.js from there.
+    const { clientKey, sharedSecret } = hostState().sites[second].installations[appKey];
+    const path = `/connect/issue-notes?issueKey=NOTE-1&xdm_e=${encodeURIComponent('https://evil.example.com')}&cp=`;
+    const now = Math.floor(Date.now() / 1000);
+    const qsh = createQueryStringHash(fromMethodAndUrl('GET', `${baseURL}${path}`), false, baseURL);
+    const jwt = encodeSymmetric({ iss: clientKey, iat: now, exp: now + 60, qsh }, sharedSecret);
+    const response = await page.goto(`${baseURL}${path}&jwt=${jwt}`);
+    expect(response!.status()).toBe(403);
+    await expect(page.getByText('FORBIDDEN')).toBeVisible();
   });
 
   test('after uninstall the panel fails closed, even with a page token issued before', async ({ page, request }) => {

@@ -30,30 +30,48 @@ export class NotInConnectHostError extends Error {
   }
 }
 
-/** The id of the all.js script element that app/connect/layout.tsx renders. */
-export const ALL_JS_ELEMENT_ID = 'connect-all-js';
 const AP_WAIT_MS = 10_000;
 let apPromise: Promise<AP> | undefined;
 
 /**
- * The host's `AP` object once all.js has run. Rejects with NotInConnectHostError when the page is opened
- * outside a Connect iframe (all.js failed to load, or never defined AP).
+ * Where Atlassian's all.js is: the product's own copy, `<xdm_e><cp>/atlassian-connect/all.js`, from the
+ * iframe URL's parameters (proxy.ts refused the page load unless they name the tenant's own site).
+ * The product's copy rather than Atlassian's CDN: it matches that product's host side, and the same code
+ * then works against a real Jira or Confluence and against the local host simulator, offline.
+ */
+export function allJsUrl(search: string): string | null {
+  const params = new URLSearchParams(search);
+  const origin = params.get('xdm_e');
+  if (!origin) return null;
+  try {
+    return `${new URL(origin).origin}${params.get('cp') ?? ''}/atlassian-connect/all.js`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The host's `AP` object, loading all.js on first use. Rejects with NotInConnectHostError when the page is
+ * opened outside a Connect iframe (no product parameters, all.js failed to load, or never defined AP).
  */
 export function ap(): Promise<AP> {
   apPromise ??= new Promise<AP>((resolve, reject) => {
-    const current = (globalThis as { AP?: AP }).AP;
-    if (current) return resolve(current);
-    const script = document.getElementById(ALL_JS_ELEMENT_ID);
+    const loaded = () => (globalThis as { AP?: AP }).AP;
+    if (loaded()) return resolve(loaded()!);
+    const src = allJsUrl(window.location.search);
+    if (!src) return reject(new NotInConnectHostError());
     const fail = () => reject(new NotInConnectHostError());
     const timer = setTimeout(fail, AP_WAIT_MS);
-    script?.addEventListener('error', () => (clearTimeout(timer), fail()));
-    script?.addEventListener('load', () => {
+    const script = document.createElement('script');
+    script.src = src;
+    script.onerror = () => (clearTimeout(timer), fail());
+    script.onload = () => {
       clearTimeout(timer);
-      const loaded = (globalThis as { AP?: AP }).AP;
-      if (loaded) resolve(loaded);
+      const host = loaded();
+      if (host) resolve(host);
       else fail();
-    });
-    if (!script) (clearTimeout(timer), fail());
+    };
+    document.head.appendChild(script);
   });
   return apPromise;
 }

@@ -13,9 +13,21 @@ interface IssueDetails {
 }
 
 const MAX_TEXT = 2000;
+const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9]\d*$/;
 
-/** The issue panel: the issue's notes, a form to add one, and delete for the user's own. */
-export function IssueNotes({ issueKey, projectKey }: { issueKey: string; projectKey?: string }) {
+/**
+ * The issue panel. Its query (`issueKey`, `projectKey`) was covered by the page-load JWT's qsh, which
+ * proxy.ts verified; the API checks the key again against the user's context token.
+ */
+export function IssueNotes() {
+  const params = new URLSearchParams(window.location.search);
+  const issueKey = params.get('issueKey') ?? '';
+  if (!ISSUE_KEY.test(issueKey)) return <p>This panel needs an issue: open it from an issue in Jira.</p>;
+  return <IssueNotesFor issueKey={issueKey} projectKey={params.get('projectKey') ?? undefined} />;
+}
+
+/** The issue's notes, a form to add one, and delete for the user's own. */
+function IssueNotesFor({ issueKey, projectKey }: { issueKey: string; projectKey?: string }) {
   const [notes, setNotes] = useState<Note[] | null>(null);
   const [details, setDetails] = useState<IssueDetails | null>(null);
   const [text, setText] = useState('');

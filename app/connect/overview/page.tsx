@@ -1,4 +1,4 @@
-import { RecentNotes } from '../_components/RecentNotes';
+import { RecentNotes } from '../_components/client-only';
 
 /** The general page: the site's most recent notes, loaded in the browser through the context-token API. */
 export default function OverviewPage() {
