@@ -102,20 +102,20 @@ try {
     if (r.status !== 201) throw new Error(`seeding notes failed: ${r.status} ${await r.text()}`);
   }
 
-  const webhookPath = '/api/webhooks/issue-updated';
+  // A deletion of another issue: each delivery is recorded and applied in one transaction, as in production.
+  const webhookPath = '/api/webhooks/issue-deleted';
   const webhookBody = JSON.stringify({
     timestamp: 1700000000000,
-    webhookEvent: 'jira:issue_updated',
+    webhookEvent: 'jira:issue_deleted',
     user: { accountId: ACCOUNT_ID, displayName: 'Bench User' },
-    issue: { id: '10042', key: 'BENCH-42', fields: { summary: 'Benchmark issue', project: { id: '10000', key: 'BENCH' }, description: 'Lorem ipsum dolor sit amet. '.repeat(16) } },
-    changelog: { id: '1', items: [{ field: 'summary', fromString: 'Old', toString: 'Benchmark issue' }] },
+    issue: { id: '10099', key: 'BENCH-99', fields: { summary: 'Benchmark issue', project: { id: '10000', key: 'BENCH' }, description: 'Lorem ipsum dolor sit amet. '.repeat(16) } },
   });
   const pageUrl = `/connect/issue-notes?issueKey=BENCH-42&projectKey=BENCH&xdm_e=${encodeURIComponent(tenant.baseUrl)}&xdm_c=channel-bench&cp=&lic=none&cv=1001.0.0`;
 
   const targets = {
     ceiling: { label: 'GET /atlassian-connect.json (no auth): this app’s ceiling', expect: 200, make: () => ({ url: `${APP_URL}/atlassian-connect.json` }) },
     webhook: {
-      label: 'POST /api/webhooks/issue-updated (strict qsh, delivery recorded)',
+      label: 'POST /api/webhooks/issue-deleted (strict qsh, delivery recorded, notes deleted)',
       expect: 204,
       make: () => ({
         url: `${APP_URL}${webhookPath}`,
@@ -127,7 +127,7 @@ try {
       }),
     },
     page: {
-      label: 'GET /connect/issue-notes?…&jwt= (strict qsh, page render)',
+      label: 'GET /connect/issue-notes?…&jwt= (strict qsh, static shell)',
       expect: 200,
       make: () => ({ url: `${APP_URL}${pageUrl}&jwt=${sign({ sub: ACCOUNT_ID, qsh: qsh('GET', pageUrl) })}` }),
     },
