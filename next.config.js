@@ -1,5 +1,20 @@
 // @ts-check
 
+/**
+ * Behind a tunnel (APP_URL=https://….trycloudflare.com) the browser loads the dev server's scripts and its
+ * hot-reload socket from the tunnel's host, which `next dev` refuses unless it is listed here.
+ * @param {string | undefined} appUrl
+ * @returns {string[]}
+ */
+function devOriginsFor(appUrl) {
+  try {
+    const { hostname } = new URL(appUrl ?? '');
+    return hostname && hostname !== 'localhost' ? [hostname] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // Native and driver packages load at run time from node_modules instead of being bundled.
@@ -7,6 +22,7 @@ const nextConfig = {
   poweredByHeader: false,
   // The end-to-end suite and the benchmark build into their own folder so they never clobber `next dev`.
   distDir: process.env.NEXT_DIST_DIR || '.next',
+  allowedDevOrigins: devOriginsFor(process.env.APP_URL),
   async headers() {
     return [
       {

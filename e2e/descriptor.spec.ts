@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import template from '../atlassian-connect.json';
 
 test('the descriptor is served with the configured base URL and no caching', async ({ request, baseURL }) => {
   const response = await request.get('/atlassian-connect.json');
@@ -13,7 +14,7 @@ test('the descriptor is served with the configured base URL and no caching', asy
 
 test('the home page names the app and links its descriptor', async ({ page, baseURL }) => {
   await page.goto('/');
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Connect Next');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(template.name);
   await expect(page.getByRole('link', { name: `${baseURL}/atlassian-connect.json` })).toBeVisible();
   await page.screenshot({ path: 'test-results/home.png', fullPage: true });
 });

@@ -51,7 +51,7 @@ describe('npm run forge:manifest', () => {
   it('translates the committed atlassian-connect.json by default', async () => {
     const { code } = await run(['--app-id', APP_ID, '--base-url', 'https://notes.example.com']);
     expect(code).toBe(0);
-    expect(written()).toContain('key: com.example.connect-next');
+    expect(written()).toContain(`key: ${JSON.parse(readFileSync(new URL('../../atlassian-connect.json', import.meta.url), 'utf8')).key}`);
   });
 
   it('prints the warnings: what was not carried over and why', async () => {

@@ -6,9 +6,11 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as ajwt from 'atlassian-jwt';
+import descriptor from '../../atlassian-connect.json';
 
 export const APP_URL = 'https://app.example.com';
-export const APP_KEY = 'com.example.connect-next';
+/** The app key of the descriptor template, so tests follow `npm run rename`. */
+export const APP_KEY: string = descriptor.key;
 
 export interface KeyServer {
   url: string;
