@@ -23,6 +23,8 @@ const nextConfig = {
   // The end-to-end suite and the benchmark build into their own folder so they never clobber `next dev`.
   distDir: process.env.NEXT_DIST_DIR || '.next',
   allowedDevOrigins: devOriginsFor(process.env.APP_URL),
+  // The dev indicator would sit on top of the app's controls inside small product iframes.
+  devIndicators: false,
   async headers() {
     return [
       {

@@ -66,6 +66,8 @@ test.describe('the Issue notes sample inside the simulated Jira', () => {
 
     await page.reload();
     await expect(panel(page, PANEL).getByTestId('note')).toContainText(['Check the release checklist']);
+    // The author's display name is asked of the product as the signed-in user (OAuth 2.0 JWT bearer).
+    await expect(panel(page, PANEL).getByTestId('note')).toContainText([/Alice /]);
     await page.locator(`iframe[data-module-key="${PANEL}"]`).screenshot({ path: test.info().outputPath('issue-panel.png') });
     await page.screenshot({ path: 'test-results/sample-issue-view.png', fullPage: true });
   });

@@ -4,13 +4,9 @@ import Button from '@atlaskit/button/new';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { apiFetch } from '@/lib/ap/api';
 import { showFlag } from '@/lib/ap';
+import type { NoteView as Note } from '@/lib/notes/api';
+import type { IssueDetails } from '@/lib/notes/issue-details';
 import { NoteList } from './NoteList';
-import type { Note } from './types';
-
-interface IssueDetails {
-  issue: { key: string; summary: string | null } | null;
-  users: Record<string, string | null>;
-}
 
 const MAX_TEXT = 2000;
 const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9]\d*$/;
@@ -30,6 +26,7 @@ export function IssueNotes() {
 function IssueNotesFor({ issueKey, projectKey }: { issueKey: string; projectKey?: string }) {
   const [notes, setNotes] = useState<Note[] | null>(null);
   const [details, setDetails] = useState<IssueDetails | null>(null);
+  const authors = Object.fromEntries((details?.users ?? []).map((u) => [u.accountId, u.displayName]));
   const [text, setText] = useState('');
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -90,7 +87,7 @@ function IssueNotesFor({ issueKey, projectKey }: { issueKey: string; projectKey?
         </p>
       )}
       {notes === null && !error ? <p>Loading notes…</p> : null}
-      {notes && <NoteList notes={notes} authors={details?.users} onDelete={remove} emptyText="No notes on this issue yet." />}
+      {notes && <NoteList notes={notes} authors={authors} onDelete={remove} emptyText="No notes on this issue yet." />}
       <form onSubmit={add} style={{ display: 'grid', gap: 8, marginTop: 12 }}>
         <label htmlFor="note-text" style={{ fontWeight: 600, fontSize: 12, color: 'var(--text-subtle)' }}>
           Add a note

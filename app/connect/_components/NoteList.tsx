@@ -1,7 +1,7 @@
 'use client';
 
 import Button from '@atlaskit/button/new';
-import type { Note } from './types';
+import type { NoteView as Note } from '@/lib/notes/api';
 
 interface Props {
   notes: Note[];

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import { apiFetch } from '@/lib/ap/api';
 import { NoteList } from './NoteList';
-import type { Note } from './types';
+import type { NoteView as Note } from '@/lib/notes/api';
 
 /** The site's most recent notes, newest first. */
 export function RecentNotes() {
