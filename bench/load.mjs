@@ -8,7 +8,8 @@
 // Method as in shared/bench/ace-baseline/bench.js, so the figures sit side by side: autocannon with 20
 // connections, WARMUP s per target, then REPS × DURATION s round-robin; the server is pinned to core 0
 // and this process (with autocannon) to core 1 where `taskset` exists.
-// Knobs: DURATION (10), CONNECTIONS (20), REPS (3), WARMUP (5), BENCH_DATABASE_URL (default: SQLite file).
+// Knobs: DURATION (10), CONNECTIONS (20), REPS (3), WARMUP (5), BENCH_DATABASE_URL (default: SQLite file),
+// ACE_BASELINE_DIR (a copy of shared/bench/ace-baseline where run-all.sh wrote results/, for same-hour figures).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -110,6 +111,10 @@ try {
     user: { accountId: ACCOUNT_ID, displayName: 'Bench User' },
     issue: { id: '10099', key: 'BENCH-99', fields: { summary: 'Benchmark issue', project: { id: '10000', key: 'BENCH' }, description: 'Lorem ipsum dolor sit amet. '.repeat(16) } },
   });
+  // An edit that changes nothing the app keeps: verified, parsed and acknowledged, no database write. The
+  // same work as ACE's benchmark webhook, so the two compare authentication cost alone.
+  const ignoredPath = '/api/webhooks/issue-updated';
+  const ignoredBody = JSON.stringify({ ...JSON.parse(webhookBody), webhookEvent: 'jira:issue_updated', changelog: { items: [{ field: 'summary', fromString: 'Old', toString: 'New' }] } });
   const pageUrl = `/connect/issue-notes?issueKey=BENCH-42&projectKey=BENCH&xdm_e=${encodeURIComponent(tenant.baseUrl)}&xdm_c=channel-bench&cp=&lic=none&cv=1001.0.0`;
 
   const targets = {
@@ -124,6 +129,16 @@ try {
         headers: { authorization: `JWT ${sign({ qsh: qsh('POST', webhookPath) })}`, 'content-type': 'application/json' },
         // A fresh identifier per request: each one is a new delivery, not a deduplicated retry.
         setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-atlassian-webhook-identifier': randomUUID() } }),
+      }),
+    },
+    webhookVerify: {
+      label: 'POST /api/webhooks/issue-updated (strict qsh, nothing to change)',
+      expect: 204,
+      make: () => ({
+        url: `${APP_URL}${ignoredPath}`,
+        method: 'POST',
+        body: ignoredBody,
+        headers: { authorization: `JWT ${sign({ qsh: qsh('POST', ignoredPath) })}`, 'content-type': 'application/json' },
       }),
     },
     page: {
@@ -174,7 +189,7 @@ try {
     ]),
   );
   const ace = aceBaseline();
-  const aceFor = { webhook: 'webhook', page: 'panel', api: 'api' };
+  const aceFor = { webhook: 'webhook', webhookVerify: 'webhook', page: 'panel', api: 'api' };
   console.log(`\n| target | req/s (median) | p50 ms | p99 ms | non-2xx | errors | vs own ceiling | vs ACE (${ace.source}) |`);
   console.log('|---|---|---|---|---|---|---|---|');
   for (const [name, s] of Object.entries(summary)) {
@@ -245,7 +260,7 @@ async function firstLoadJavaScript(pageUrl) {
 
 /** ACE's figures: the newest shared/bench/ace-baseline run on this machine, else the figures in its README. */
 function aceBaseline() {
-  const dir = path.join(root, '..', 'shared', 'bench', 'ace-baseline', 'results');
+  const dir = path.join(process.env.ACE_BASELINE_DIR ?? path.join(root, '..', 'shared', 'bench', 'ace-baseline'), 'results');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => /^bench-.*\.json$/.test(f)).sort() : [];
   if (files.length) {
     const { summary } = JSON.parse(readFileSync(path.join(dir, files.at(-1)), 'utf8'));
