@@ -68,8 +68,8 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     databaseProvider: databaseProviderOf(databaseUrl),
     encryptionKey,
     previousEncryptionKeys: list(value(env, 'ENCRYPTION_KEYS_PREVIOUS')).map((k) => parseKey('ENCRYPTION_KEYS_PREVIOUS', k)),
-    installKeysUrl: parseHttpUrl('CONNECT_INSTALL_KEYS_URL', value(env, 'CONNECT_INSTALL_KEYS_URL') ?? 'https://connect-install-keys.atlassian.com'),
-    oauthUrl: parseHttpUrl('CONNECT_OAUTH_URL', value(env, 'CONNECT_OAUTH_URL') ?? 'https://oauth-2-authorization-server.services.atlassian.com'),
+    installKeysUrl: parseServiceUrl('CONNECT_INSTALL_KEYS_URL', value(env, 'CONNECT_INSTALL_KEYS_URL') ?? 'https://connect-install-keys.atlassian.com'),
+    oauthUrl: parseServiceUrl('CONNECT_OAUTH_URL', value(env, 'CONNECT_OAUTH_URL') ?? 'https://oauth-2-authorization-server.services.atlassian.com'),
     allowedHosts: parseHostPatterns(value(env, 'CONNECT_ALLOWED_HOSTS')),
   };
 }
@@ -128,6 +128,18 @@ function parseHttpUrl(name: string, raw: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, 'must be an http(s) URL.');
   if (url.search || url.hash) throw new ConfigError(name, 'must not have a query string or fragment.');
   return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * A service the app trusts with its security (the install-key server decides which installs are genuine;
+ * the OAuth server mints user tokens): https, or plain http only on this machine (the local simulator).
+ */
+function parseServiceUrl(name: string, raw: string): string {
+  const url = parseHttpUrl(name, raw);
+  if (!url.startsWith('https://') && !isLoopbackHost(new URL(url).hostname)) {
+    throw new ConfigError(name, 'must be an https URL (plain http only for a server on this machine, such as the local simulator).');
+  }
+  return url;
 }
 
 function parseHostPatterns(raw: string | undefined): string[] {

@@ -57,7 +57,15 @@ export function renderDescriptor(appUrl: string, source: unknown = template): De
   return { ...(source as Descriptor), baseUrl: appUrl };
 }
 
+let validated: Descriptor | undefined;
+
+/** The committed template, validated once: what outgoing calls read their key and scopes from. */
+export function descriptorTemplate(): Descriptor {
+  validated ??= renderDescriptor('');
+  return validated;
+}
+
 /** The app key from the descriptor template: the `iss` of outgoing tokens and the `key` of install payloads. */
 export function appKey(): string {
-  return renderDescriptor('http://localhost').key;
+  return descriptorTemplate().key;
 }

@@ -12,7 +12,7 @@
  */
 import { SignJWT } from 'jose';
 import { getConfig } from '../config';
-import { appKey as descriptorAppKey, renderDescriptor } from './descriptor';
+import { appKey as descriptorAppKey, descriptorTemplate } from './descriptor';
 import { ProductApiError, productErrorFromResponse } from './product-error';
 import { isWithinTenant, productBase, resolveProductUrl, type ProductBase } from './product-url';
 import { computeQsh } from './qsh';
@@ -155,7 +155,7 @@ export function hostClient(tenant: HostClientTenant, options: HostClientOptions 
     asUser(accountId) {
       const tokenOptions: UserTokenOptions = {
         oauthUrl: options.oauthUrl ?? getConfig().oauthUrl,
-        scopes: options.scopes ?? renderDescriptor('http://localhost').scopes ?? [],
+        scopes: options.scopes ?? descriptorTemplate().scopes ?? [],
         cache: options.userTokenCache ?? defaultUserTokenCache,
         timeoutMs: options.timeoutMs,
         now,

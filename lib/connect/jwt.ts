@@ -90,7 +90,7 @@ export async function verifyConnectRequest(request: Request, options: VerifyConn
 
   const tenant = await options.getTenant(clientKey);
   if (!tenant) throw new ConnectError('UNKNOWN_TENANT', 'The token was issued by an unknown installation.');
-  if (!tenant.sharedSecret) throw stateError(tenant) ?? new ConnectError('UNKNOWN_TENANT', 'The installation has no shared secret.');
+  if (!tenant.sharedSecret) throw new ConnectError('UNKNOWN_TENANT', 'The installation has no shared secret.');
 
   const claims = await verifyClaims(token, tenant, options);
   const refused = stateError(tenant, options.allowDisabledTenant);

@@ -8,13 +8,18 @@ import { ConnectError } from './errors';
 import { normalizeBaseUrl } from './hosts';
 import type { Tenant } from '../tenants/types';
 
+/** Segments of letters, digits and `._~-`, but never `.` or `..`. */
+const CONTEXT_PATH = /^(\/(?!\.\.?(?:\/|$))[\w.~-]+)*$/;
+
 /** The product base URL an iframe page is framed by; throws unless it is the tenant's baseUrl or displayUrl. */
 export function pageProductUrl(url: URL, tenant: Pick<Tenant, 'baseUrl' | 'displayUrl'>): string {
   const origin = url.searchParams.get('xdm_e');
   if (!origin) throw new ConnectError('BAD_REQUEST', 'The page URL lacks the product parameters (xdm_e); open it from Jira or Confluence.');
+  const contextPath = url.searchParams.get('cp') ?? '';
   let productUrl: string | null = null;
   try {
-    productUrl = normalizeBaseUrl(new URL(origin).origin + (url.searchParams.get('cp') ?? ''));
+    // A path and nothing else: the page appends `/atlassian-connect/all.js` to exactly what is checked here.
+    if (CONTEXT_PATH.test(contextPath)) productUrl = normalizeBaseUrl(new URL(origin).origin + contextPath);
   } catch {
     // not a URL: refused below
   }

@@ -244,8 +244,11 @@ function stringClaim(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
 }
 
-/** Maps jose's errors onto the project's codes; messages never repeat the token. */
-function toConnectError(err: unknown): ConnectError {
+/**
+ * Maps jose's errors onto the project's codes; messages never repeat the token. Anything that is not a jose
+ * error is a bug and is returned unchanged, to surface as a 500 (as `mapJoseError` does for Connect tokens).
+ */
+function toConnectError(err: unknown): Error {
   if (err instanceof ConnectError) return err;
   if (err instanceof errors.JWTExpired) return new ConnectError('TOKEN_EXPIRED', 'The Forge invocation token has expired.');
   if (err instanceof errors.JWTClaimValidationFailed) {
@@ -266,5 +269,6 @@ function toConnectError(err: unknown): ConnectError {
   }
   if (err instanceof errors.JWKSNoMatchingKey) return new ConnectError('UNKNOWN_KEY', 'The Forge invocation token was signed with an unknown key.');
   if (err instanceof errors.JWSSignatureVerificationFailed) return new ConnectError('BAD_SIGNATURE', 'The Forge invocation token signature is invalid.');
-  return new ConnectError('TOKEN_MALFORMED', 'The Forge invocation token is not a valid JWT.');
+  if (err instanceof errors.JOSEError) return new ConnectError('TOKEN_MALFORMED', 'The Forge invocation token is not a valid JWT.');
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -2,7 +2,7 @@
  * Reads a JSON request body with a hard size limit, counting bytes as they arrive so a lying or
  * missing Content-Length cannot make the server buffer more than the limit.
  */
-import { ConnectError } from '@/lib/connect/errors';
+import { ConnectError } from '../connect/errors';
 
 export async function readJsonBody(request: Request, limitBytes: number): Promise<unknown> {
   const type = request.headers.get('content-type') ?? '';

@@ -16,7 +16,10 @@ interface Described {
 
 function describe(err: unknown): Described {
   if (err instanceof ConnectError) return { status: err.status, code: err.code, message: err.message };
-  log.error('unhandled_error', { name: (err as Error)?.name, message: (err as Error)?.message });
+  // Name, code and the start of the message: enough to find the bug, while a library message that echoes
+  // its arguments (a query's values) cannot pour whole records into the logs.
+  const { name, message, code } = (err ?? {}) as { name?: string; message?: string; code?: unknown };
+  log.error('unhandled_error', { name, code, message: String(message ?? err).slice(0, 200) });
   return { status: 500, code: 'INTERNAL', message: 'Internal error' };
 }
 

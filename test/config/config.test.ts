@@ -93,4 +93,9 @@ describe('configuration', () => {
   it('refuses a malformed CONNECT_INSTALL_KEYS_URL', () => {
     expect(configError({ ...production, CONNECT_INSTALL_KEYS_URL: 'ftp://keys' }).variable).toBe('CONNECT_INSTALL_KEYS_URL');
   });
+
+  it.each(['CONNECT_INSTALL_KEYS_URL', 'CONNECT_OAUTH_URL'])('refuses plain http for %s except on this machine', (name) => {
+    expect(configError({ ...production, [name]: 'http://keys.example.com' }).variable).toBe(name);
+    expect(parseConfig({ ...production, [name]: 'http://127.0.0.1:4000/install-keys' }, tmp())).toBeTruthy();
+  });
 });

@@ -39,6 +39,9 @@ describe('the product framing an iframe page', () => {
     ['another scheme', 'xdm_e=http%3A%2F%2Facme.atlassian.net&cp='],
     ['another context path', 'xdm_e=https%3A%2F%2Facme.atlassian.net&cp=%2Fevil'],
     ['not a URL', 'xdm_e=javascript%3Aalert(1)&cp='],
+    ['a context path with a query', 'xdm_e=https%3A%2F%2Facme.atlassian.net&cp=%3Fx%3D1'],
+    ['a context path with a fragment', 'xdm_e=https%3A%2F%2Facme.atlassian.net&cp=%23x'],
+    ['a context path that climbs', 'xdm_e=https%3A%2F%2Facme.atlassian.net&cp=%2F..%2Fevil'],
   ])('may not be %s (403)', (_, query) => {
     expect(code(page(query), jira)).toBe('FORBIDDEN');
   });
