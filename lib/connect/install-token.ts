@@ -6,6 +6,7 @@
  * https://developer.atlassian.com/cloud/jira/platform/security-for-connect-apps/#validating-installation-lifecycle-requests
  */
 import { decodeProtectedHeader, importSPKI, jwtVerify, type JWTPayload } from 'jose';
+import { LruCache } from '../cache';
 import { ConnectError } from './errors';
 import { CLOCK_TOLERANCE_SECONDS, mapJoseError, rejectFutureIat, tokenFromRequest } from './jwt';
 import { qshMatches } from './qsh';
@@ -34,7 +35,7 @@ const MAX_KEY_BYTES = 16 * 1024;
  */
 export function createInstallKeyResolver(options: InstallKeyResolverOptions): InstallKeyResolver {
   const { keysUrl, timeoutMs = 5000, maxKeys = 64, fetch: fetchImpl = fetch } = options;
-  const cache = new Map<string, Promise<CryptoKey>>();
+  const cache = new LruCache<Promise<CryptoKey>>({ max: maxKeys, ttlMs: Infinity });
 
   async function load(kid: string): Promise<CryptoKey> {
     let response: Response;
@@ -61,14 +62,11 @@ export function createInstallKeyResolver(options: InstallKeyResolverOptions): In
   return (kid) => {
     if (!KID_PATTERN.test(kid)) return Promise.reject(new ConnectError('TOKEN_MALFORMED', 'The install token has an invalid key id.'));
     let key = cache.get(kid);
-    if (key) {
-      cache.delete(kid); // re-insert: the Map's order is least recently used first
-    } else {
+    if (!key) {
       key = load(kid);
       key.catch(() => cache.delete(kid));
+      cache.set(kid, key);
     }
-    cache.set(kid, key);
-    if (cache.size > maxKeys) cache.delete(cache.keys().next().value!);
     return key;
   };
 }

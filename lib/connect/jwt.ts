@@ -4,6 +4,7 @@
  * `AP.context.getToken()`. https://developer.atlassian.com/cloud/jira/platform/understanding-jwt/
  */
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { LruCache } from '../cache';
 import type { Tenant } from '../tenants/types';
 import { ConnectError } from './errors';
 import { CONTEXT_QSH, qshMatches } from './qsh';
@@ -242,28 +243,27 @@ function checkQsh(qsh: unknown, mode: VerifyMode, request: { method: string; url
  * @example const cache = new HmacKeyCache(100); await verifyConnectRequest(request, { ..., keyCache: cache });
  */
 export class HmacKeyCache {
-  readonly #entries = new Map<string, { secret: string; key: Promise<CryptoKey> }>();
+  readonly #entries: LruCache<{ secret: string; key: Promise<CryptoKey> }>;
 
   /** @param maxEntries How many installations' keys to keep. Default 1000. */
-  constructor(readonly maxEntries = 1000) {}
+  constructor(readonly maxEntries = 1000) {
+    this.#entries = new LruCache({ max: maxEntries, ttlMs: Infinity });
+  }
 
   get size(): number {
     return this.#entries.size;
   }
 
   get(clientKey: string, sharedSecret: string): Promise<CryptoKey> {
-    let entry = this.#entries.get(clientKey);
-    this.#entries.delete(clientKey); // re-inserted below: the Map's order is least recently used first
-    if (entry?.secret !== sharedSecret) {
-      const key = crypto.subtle.importKey('raw', new TextEncoder().encode(sharedSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-      entry = { secret: sharedSecret, key };
-      key.catch(() => {
-        if (this.#entries.get(clientKey) === entry) this.#entries.delete(clientKey);
-      });
-    }
+    const cached = this.#entries.get(clientKey);
+    if (cached?.secret === sharedSecret) return cached.key;
+    const key = crypto.subtle.importKey('raw', new TextEncoder().encode(sharedSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    const entry = { secret: sharedSecret, key };
+    key.catch(() => {
+      if (this.#entries.get(clientKey) === entry) this.#entries.delete(clientKey);
+    });
     this.#entries.set(clientKey, entry);
-    if (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    return entry.key;
+    return key;
   }
 
   clear(): void {

@@ -22,7 +22,7 @@ import { ConnectError } from '../connect/errors';
 import { hostClient as defaultHostClient, type HostClient } from '../connect/host-client';
 import { ProductApiError } from '../connect/product-error';
 import { authenticate } from '../http/authenticate';
-import { LruCache } from '../tenants/cache';
+import { LruCache } from '../cache';
 import { tenantStore } from '../tenants/store';
 import type { Tenant } from '../tenants/types';
 import { assertIssueInContext, contextIssueKey } from './issue-context';

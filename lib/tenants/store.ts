@@ -16,7 +16,7 @@ import { normalizeBaseUrl } from '../connect/hosts';
 import { getConfig } from '../config';
 import { keyIdOf, keyRingOf, open, resealed, seal, type KeyRing } from '../crypto/secret-box';
 import { getDb, isUniqueConstraintError, type Db, type TenantRow } from '../db/client';
-import { LruCache } from './cache';
+import { LruCache } from '../cache';
 import type { InstallPayload, Tenant, TenantState } from './types';
 
 export interface TenantStore {

@@ -1,7 +1,8 @@
 /**
  * A small in-process LRU cache with a time-to-live: at most `max` entries, each served for at most `ttlMs`
- * after it was stored. A Map keeps insertion order, so re-inserting on read makes the first key the least
- * recently used one.
+ * after it was stored (`Infinity` for values that never go stale, such as keys by id). A Map keeps insertion
+ * order, so re-inserting on read makes the first key the least recently used one. Every bounded cache in the
+ * app is one of these.
  */
 export interface LruOptions {
   /** Most entries kept; the least recently used one is dropped beyond that. */
