@@ -4,6 +4,7 @@
  * render, so a broken template fails loudly instead of producing a descriptor Atlassian rejects.
  */
 import template from '../../atlassian-connect.json';
+import { LIFECYCLE_EVENTS } from './lifecycle-payload';
 
 export type Descriptor = Record<string, unknown> & {
   key: string;
@@ -23,7 +24,6 @@ export class DescriptorError extends Error {
 
 /** Connect app keys: letters, digits, `-`, `.` and `_`, at most 64 characters. */
 export const APP_KEY_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
-const LIFECYCLE_EVENTS = ['installed', 'uninstalled', 'enabled', 'disabled'] as const;
 
 /** Lists what is wrong with a descriptor template; empty when it is fine. */
 export function descriptorProblems(value: unknown): string[] {

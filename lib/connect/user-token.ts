@@ -43,7 +43,7 @@ const EXPIRY_MARGIN_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_TOKEN_RESPONSE_CHARS = 64 * 1024;
 /** Atlassian account IDs: `5b10ac8d82e05b22cc7d4ef5`, `557058:f0e6…`, `qm:…`. Anything else is refused before it reaches a claim. */
-const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/;
+export const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/;
 
 interface CachedToken {
   token: Promise<string>;

@@ -13,7 +13,7 @@ export type { VerifiedConnectRequest, VerifyMode };
 /** Where `authenticate` finds the app's base URL and the tenants. Defaults: `getConfig().appUrl`, `tenantStore()`. */
 export interface AuthenticateDeps {
   appBaseUrl: string;
-  getTenant: (clientKey: string) => Promise<Tenant | null>;
+  store: { getTenant(clientKey: string): Promise<Tenant | null> };
   /** The current time, for tests. Default: now. */
   now?: Date;
 }
@@ -31,10 +31,10 @@ export interface AuthenticateDeps {
  * const { tenant, userAccountId } = await authenticate(request, 'context');
  */
 export function authenticate(request: Request, mode: VerifyMode, deps: AuthenticateDeps = defaultAuthenticateDeps()): Promise<VerifiedConnectRequest> {
-  return verifyConnectRequest(request, { mode, appBaseUrl: deps.appBaseUrl, getTenant: deps.getTenant, now: deps.now });
+  return verifyConnectRequest(request, { mode, appBaseUrl: deps.appBaseUrl, getTenant: (clientKey) => deps.store.getTenant(clientKey), now: deps.now });
 }
 
 /** The app's configuration and tenant store, read when first needed (not at import, so builds need no env). */
 export function defaultAuthenticateDeps(): AuthenticateDeps {
-  return { appBaseUrl: getConfig().appUrl, getTenant: (clientKey) => tenantStore().getTenant(clientKey) };
+  return { appBaseUrl: getConfig().appUrl, store: tenantStore() };
 }

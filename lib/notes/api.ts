@@ -12,10 +12,9 @@
  */
 import { getConfig } from '../config';
 import { ConnectError } from '../connect/errors';
-import { authenticate, type VerifiedConnectRequest } from '../http/authenticate';
+import { authenticate, type AuthenticateDeps, type VerifiedConnectRequest } from '../http/authenticate';
 import { readJsonBody } from '../http/body';
 import { tenantStore } from '../tenants/store';
-import type { Tenant } from '../tenants/types';
 import { assertIssueInContext } from './issue-context';
 import { requireIssueKey } from './issue-key';
 import { NOTE_BODY_LIMIT, parseNoteInput } from './note-input';
@@ -33,13 +32,8 @@ export interface NoteView {
   mine: boolean;
 }
 
-export interface NotesApiDeps {
-  /** Finds the tenant a token names. */
-  store: { getTenant(clientKey: string): Promise<Tenant | null> };
+export interface NotesApiDeps extends AuthenticateDeps {
   notes: NotesStore;
-  appBaseUrl: string;
-  /** The current time, for token checks in tests. Default: now. */
-  now?: Date;
 }
 
 /** The app's dependencies: configuration, tenant store and notes store. */
@@ -102,7 +96,7 @@ export async function deleteNote(request: Request, id: string, deps: NotesApiDep
 }
 
 function verify(request: Request, deps: NotesApiDeps): Promise<VerifiedConnectRequest> {
-  return authenticate(request, 'context', { appBaseUrl: deps.appBaseUrl, getTenant: (clientKey) => deps.store.getTenant(clientKey), now: deps.now });
+  return authenticate(request, 'context', deps);
 }
 
 /** Writes need a person: a context token without `sub` (an anonymous viewer) may only read. */

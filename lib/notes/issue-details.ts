@@ -21,7 +21,8 @@ import { getConfig } from '../config';
 import { ConnectError } from '../connect/errors';
 import { hostClient as defaultHostClient, type HostClient } from '../connect/host-client';
 import { ProductApiError } from '../connect/product-error';
-import { authenticate } from '../http/authenticate';
+import { ACCOUNT_ID } from '../connect/user-token';
+import { authenticate, type AuthenticateDeps } from '../http/authenticate';
 import { LruCache } from '../cache';
 import { tenantStore } from '../tenants/store';
 import type { Tenant } from '../tenants/types';
@@ -42,9 +43,7 @@ export interface UserDetails {
   via: 'user' | 'app' | null;
 }
 
-export interface IssueDetailsDeps {
-  store: { getTenant(clientKey: string): Promise<Tenant | null> };
-  appBaseUrl: string;
+export interface IssueDetailsDeps extends AuthenticateDeps {
   /** Default: `hostClient(tenant, { timeoutMs: PRODUCT_TIMEOUT_MS })`. */
   hostClient?: (tenant: Tenant) => HostClient;
   /** Default: {@link defaultDisplayNameCache}. */
@@ -58,8 +57,6 @@ export const MAX_ACCOUNT_IDS = 20;
 export const PRODUCT_TIMEOUT_MS = 5_000;
 /** User lookups in flight at once, per request: stays well inside Jira's rate limits. */
 const USER_LOOKUP_CONCURRENCY = 4;
-/** Atlassian account ids (`5b10ac8d82e05b22cc7d4ef5`, `557058:f0e6…`, `qm:…`), as lib/connect/user-token.ts accepts them. */
-const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/;
 
 /**
  * Display names by (tenant, viewer, account): a name fetched as one user is not shown to another, because
@@ -111,7 +108,7 @@ export function issueDetailsDeps(): IssueDetailsDeps {
  * @example return handle(() => issueDetails(request, issueDetailsDeps()));
  */
 export async function issueDetails(request: Request, deps: IssueDetailsDeps): Promise<Response> {
-  const caller = await authenticate(request, 'context', { appBaseUrl: deps.appBaseUrl, getTenant: (k) => deps.store.getTenant(k), now: deps.now });
+  const caller = await authenticate(request, 'context', deps);
   const url = new URL(request.url);
   const issueKeyParam = single(url, 'issueKey');
   const issueKey = issueKeyParam === undefined ? undefined : requireIssueKey(issueKeyParam, 'issueKey');

@@ -13,11 +13,10 @@
  */
 import { getConfig } from '../config';
 import { ConnectError } from '../connect/errors';
-import { authenticate } from '../http/authenticate';
+import { authenticate, type AuthenticateDeps } from '../http/authenticate';
 import { readJsonBody } from '../http/body';
 import { log } from '../log';
 import { tenantStore } from '../tenants/store';
-import type { Tenant } from '../tenants/types';
 import { webhookDeliveries, type WebhookDeliveries } from './deliveries';
 import { webhookNamed } from './registry';
 
@@ -26,12 +25,8 @@ export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 /** Longest `X-Atlassian-Webhook-Identifier` accepted (they are short ids; the column is unbounded text). */
 const MAX_WEBHOOK_ID_LENGTH = 255;
 
-export interface WebhookDeps {
-  store: { getTenant(clientKey: string): Promise<Tenant | null> };
+export interface WebhookDeps extends AuthenticateDeps {
   deliveries: WebhookDeliveries;
-  appBaseUrl: string;
-  /** The current time, for token checks in tests. Default: now. */
-  now?: Date;
 }
 
 /** The app's dependencies: configuration, tenant store, delivery log. */
@@ -47,7 +42,7 @@ export function webhookDeps(): WebhookDeps {
 export async function receiveWebhook(name: string, request: Request, deps: WebhookDeps): Promise<'processed' | 'duplicate' | 'ignored'> {
   const webhook = webhookNamed(name);
   if (!webhook) throw new ConnectError('NOT_FOUND', 'No such webhook.');
-  const { tenant } = await authenticate(request, 'strict', { appBaseUrl: deps.appBaseUrl, getTenant: (k) => deps.store.getTenant(k), now: deps.now });
+  const { tenant } = await authenticate(request, 'strict', deps);
   const webhookId = webhookIdOf(request);
   const body = await readJsonBody(request, WEBHOOK_BODY_LIMIT);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ConnectError('BAD_REQUEST', 'The webhook body must be a JSON object.');

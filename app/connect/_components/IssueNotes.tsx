@@ -6,10 +6,10 @@ import { apiFetch } from '@/lib/ap/api';
 import { showFlag } from '@/lib/ap';
 import type { NoteView as Note } from '@/lib/notes/api';
 import type { IssueDetails } from '@/lib/notes/issue-details';
+import { isIssueKey } from '@/lib/notes/issue-key';
+import { MAX_NOTE_CHARS } from '@/lib/notes/note-input';
 import { NoteList } from './NoteList';
 
-const MAX_TEXT = 2000;
-const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9]\d*$/;
 
 /**
  * The issue panel. Its query (`issueKey`, `projectKey`) was covered by the page-load JWT's qsh, which
@@ -18,7 +18,7 @@ const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9]\d*$/;
 export function IssueNotes() {
   const params = new URLSearchParams(window.location.search);
   const issueKey = params.get('issueKey') ?? '';
-  if (!ISSUE_KEY.test(issueKey)) return <p>This panel needs an issue: open it from an issue in Jira.</p>;
+  if (!isIssueKey(issueKey)) return <p>This panel needs an issue: open it from an issue in Jira.</p>;
   return <IssueNotesFor issueKey={issueKey} projectKey={params.get('projectKey') ?? undefined} />;
 }
 
@@ -95,7 +95,7 @@ function IssueNotesFor({ issueKey, projectKey }: { issueKey: string; projectKey?
         <textarea
           id="note-text"
           value={text}
-          maxLength={MAX_TEXT}
+          maxLength={MAX_NOTE_CHARS}
           rows={3}
           onChange={(e) => setText(e.target.value)}
           style={{ font: 'inherit', padding: 8, borderRadius: 3, border: '1px solid var(--ds-border-input, #8590a2)', resize: 'vertical' }}
