@@ -4,7 +4,8 @@
  * fixed clock `NOW` of test/helpers/jwt.ts; pass `now: NOW` to the code under test.
  */
 import { randomUUID } from 'node:crypto';
-import { installPayload, type DatabaseContext } from '../helpers/db';
+import { afterAll, afterEach, beforeEach, vi } from 'vitest';
+import { installPayload, keyRing, newKey, type DatabaseContext } from '../helpers/db';
 import { APP_URL, NOW_S, contextToken } from '../helpers/jwt';
 import type { InstallPayload, Tenant } from '@/lib/tenants/types';
 
@@ -67,8 +68,6 @@ export function liveClaims(): { iat: number; exp: number } {
  * and `disconnectAppDb()` afterwards.
  */
 export async function useAppEnvironment(t: DatabaseContext) {
-  const { vi } = await import('vitest');
-  const { keyRing, newKey } = await import('../helpers/db');
   const key = newKey();
   vi.resetModules();
   // tenantStore() lives on globalThis (proxy.ts and the routes share it), so a module reset keeps it, with
@@ -85,4 +84,27 @@ export async function useAppEnvironment(t: DatabaseContext) {
 export async function disconnectAppDb(): Promise<void> {
   const { getDb } = await import('@/lib/db/client');
   await getDb().$disconnect();
+}
+
+/**
+ * For each test: the app's configuration pointed at `t`'s database (useAppEnvironment) and one freshly
+ * installed tenant; environment and connections cleaned up afterwards. Read `.store` and `.tenant` inside tests.
+ */
+export function withInstalledTenant(t: DatabaseContext, prefix: string) {
+  const current = {} as { store: Awaited<ReturnType<typeof useAppEnvironment>>; tenant: Tenant };
+  beforeEach(async () => {
+    current.store = await useAppEnvironment(t);
+    const payload = installPayload({ clientKey: `${prefix}-${Math.random().toString(36).slice(2)}` });
+    current.tenant = await current.store.saveInstall(payload, { iat: Math.floor(Date.now() / 1000) - 60 });
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  // getDb() keeps one client per DATABASE_URL across module resets; close it once this database is done.
+  afterAll(async () => {
+    await useAppEnvironment(t);
+    await disconnectAppDb();
+    vi.unstubAllEnvs();
+  });
+  return current;
 }

@@ -2,35 +2,17 @@
  * The route files under app/api wire the library code to the app's configuration and database: one pass
  * through each, as Next.js would call them, with DATABASE_URL pointing at a test database.
  */
-import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
-import type { TenantStore } from '@/lib/tenants/store';
-import type { Tenant } from '@/lib/tenants/types';
-import { forEachDatabase, installPayload, type DatabaseContext } from '../helpers/db';
-import { ALICE, BOB, apiRequest, disconnectAppDb, generalToken, issueToken, liveClaims, useAppEnvironment } from './helpers';
+import { expect, it } from 'vitest';
+import { forEachDatabase, type DatabaseContext } from '../helpers/db';
+import { ALICE, BOB, apiRequest, generalToken, issueToken, liveClaims, withInstalledTenant } from './helpers';
 
 forEachDatabase('notes routes', (t: DatabaseContext) => {
-  let store: TenantStore;
-  let tenant: Tenant;
-
-  beforeEach(async () => {
-    store = await useAppEnvironment(t);
-    const payload = installPayload({ clientKey: `routes-${Math.random().toString(36).slice(2)}` });
-    tenant = await store.saveInstall(payload, { iat: Math.floor(Date.now() / 1000) - 60 });
-  });
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
-  // getDb() keeps one client per DATABASE_URL across module resets; close it once this database is done.
-  afterAll(async () => {
-    await useAppEnvironment(t);
-    await disconnectAppDb();
-    vi.unstubAllEnvs();
-  });
+  const app = withInstalledTenant(t, 'routes');
 
   it('creates, lists and deletes a note through /api/notes and /api/notes/[id]', async () => {
     const notes = await import('@/app/api/notes/route');
     const one = await import('@/app/api/notes/[id]/route');
-    const token = issueToken(tenant, 'NOTE-1', ALICE, liveClaims());
+    const token = issueToken(app.tenant, 'NOTE-1', ALICE, liveClaims());
 
     const created = await notes.POST(apiRequest('/api/notes', { method: 'POST', token, body: { issueKey: 'NOTE-1', text: 'via the route' } }));
     expect(created.status).toBe(201);
@@ -41,7 +23,7 @@ forEachDatabase('notes routes', (t: DatabaseContext) => {
     expect((await listed.json()).notes).toMatchObject([{ id: note.id, text: 'via the route', mine: true }]);
 
     const params = Promise.resolve({ id: note.id });
-    const refused = await one.DELETE(apiRequest(`/api/notes/${note.id}`, { method: 'DELETE', token: issueToken(tenant, 'NOTE-1', BOB, liveClaims()) }), { params });
+    const refused = await one.DELETE(apiRequest(`/api/notes/${note.id}`, { method: 'DELETE', token: issueToken(app.tenant, 'NOTE-1', BOB, liveClaims()) }), { params });
     expect(refused.status).toBe(403);
     const deleted = await one.DELETE(apiRequest(`/api/notes/${note.id}`, { method: 'DELETE', token }), { params });
     expect(deleted.status).toBe(204);
@@ -58,7 +40,7 @@ forEachDatabase('notes routes', (t: DatabaseContext) => {
 
   it('answers /api/issue-details with nothing to fetch without calling the product', async () => {
     const route = await import('@/app/api/issue-details/route');
-    const response = await route.GET(apiRequest('/api/issue-details', { token: generalToken(tenant, ALICE, liveClaims()) }));
+    const response = await route.GET(apiRequest('/api/issue-details', { token: generalToken(app.tenant, ALICE, liveClaims()) }));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ issue: null, users: [] });
   });

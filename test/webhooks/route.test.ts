@@ -1,31 +1,14 @@
 /** app/api/webhooks/[name]/route.ts, as Next.js would call it, against a test database. */
-import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
-import type { TenantStore } from '@/lib/tenants/store';
-import type { Tenant } from '@/lib/tenants/types';
-import { forEachDatabase, installPayload, type DatabaseContext } from '../helpers/db';
-import { ALICE, APP_URL, disconnectAppDb, liveClaims, requestToken, useAppEnvironment } from '../notes/helpers';
+import { expect, it } from 'vitest';
+import { forEachDatabase, type DatabaseContext } from '../helpers/db';
+import { ALICE, APP_URL, liveClaims, requestToken, withInstalledTenant } from '../notes/helpers';
 
 forEachDatabase('webhook route', (t: DatabaseContext) => {
-  let store: TenantStore;
-  let tenant: Tenant;
-
-  beforeEach(async () => {
-    store = await useAppEnvironment(t);
-    tenant = await store.saveInstall(installPayload({ clientKey: `hook-${Math.random().toString(36).slice(2)}` }), { iat: Math.floor(Date.now() / 1000) - 60 });
-  });
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
-  // getDb() keeps one client per DATABASE_URL across module resets; close it once this database is done.
-  afterAll(async () => {
-    await useAppEnvironment(t);
-    await disconnectAppDb();
-    vi.unstubAllEnvs();
-  });
+  const app = withInstalledTenant(t, 'hook');
 
   function post(name: string, body: unknown, id: string): Request {
     const url = `${APP_URL}/api/webhooks/${name}`;
-    const token = requestToken(tenant, 'POST', url, { claims: { sub: undefined, ...liveClaims() } });
+    const token = requestToken(app.tenant, 'POST', url, { claims: { sub: undefined, ...liveClaims() } });
     return new Request(url, {
       method: 'POST',
       headers: { authorization: `JWT ${token}`, 'content-type': 'application/json', 'X-Atlassian-Webhook-Identifier': id },
@@ -34,7 +17,7 @@ forEachDatabase('webhook route', (t: DatabaseContext) => {
   }
 
   it('applies jira:issue_deleted once and answers 204', async () => {
-    await t.db.note.create({ data: { clientKey: tenant.clientKey, issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'x' } });
+    await t.db.note.create({ data: { clientKey: app.tenant.clientKey, issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'x' } });
     const { POST } = await import('@/app/api/webhooks/[name]/route');
     const params = Promise.resolve({ name: 'issue-deleted' });
     const body = { webhookEvent: 'jira:issue_deleted', issue: { key: 'NOTE-1' } };
