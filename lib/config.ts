@@ -8,7 +8,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isLoopbackHost } from './connect/hosts';
+import { envValue as value } from './env.mjs';
+import { isHttpsOrLoopbackHttp, stripTrailingSlashes } from './url.mjs';
 
 export type DatabaseProvider = 'sqlite' | 'postgresql';
 
@@ -89,11 +90,6 @@ export function databaseProviderOf(url: string): DatabaseProvider {
   throw new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgresql:// (PostgreSQL).');
 }
 
-function value(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v ? v : undefined;
-}
-
 function list(v: string | undefined): string[] {
   return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -112,7 +108,7 @@ function parseAppUrl(env: Env, production: boolean): string {
     ?? devDefault(production, 'APP_URL', `http://localhost:${value(env, 'PORT') ?? '3000'}`,
       'set it to the public https URL of the app, e.g. https://notes.example.com');
   const url = parseHttpUrl('APP_URL', raw);
-  if (production && !url.startsWith('https://') && !isLoopbackHost(new URL(url).hostname)) {
+  if (production && !isHttpsOrLoopbackHttp(new URL(url))) {
     throw new ConfigError('APP_URL', 'must be an https URL in production (Atlassian only installs apps served over https).');
   }
   return url;
@@ -127,7 +123,7 @@ function parseHttpUrl(name: string, raw: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, 'must be an http(s) URL.');
   if (url.search || url.hash) throw new ConfigError(name, 'must not have a query string or fragment.');
-  return url.toString().replace(/\/+$/, '');
+  return stripTrailingSlashes(url.toString());
 }
 
 /**
@@ -136,7 +132,7 @@ function parseHttpUrl(name: string, raw: string): string {
  */
 function parseServiceUrl(name: string, raw: string): string {
   const url = parseHttpUrl(name, raw);
-  if (!url.startsWith('https://') && !isLoopbackHost(new URL(url).hostname)) {
+  if (!isHttpsOrLoopbackHttp(new URL(url))) {
     throw new ConfigError(name, 'must be an https URL (plain http only for a server on this machine, such as the local simulator).');
   }
   return url;

@@ -16,6 +16,7 @@ import { accessSync, constants, existsSync, readFileSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stripTrailingSlashes } from '../lib/url.mjs';
 
 /** @type {Record<string, { args: (port: string) => string[], install: string }>} */
 export const PROVIDERS = {
@@ -48,7 +49,7 @@ export function tunnelUrlIn(provider, line) {
   }
   try {
     const entry = JSON.parse(line);
-    if (typeof entry.url === 'string' && entry.url.startsWith('https://')) return entry.url.replace(/\/+$/, '');
+    if (typeof entry.url === 'string' && entry.url.startsWith('https://')) return stripTrailingSlashes(entry.url);
   } catch {
     // not a JSON log line
   }

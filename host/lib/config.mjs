@@ -11,6 +11,8 @@
  *   HOST_LOG           "silent" to stop echoing the exchange log to stdout
  */
 import path from 'node:path';
+import { envValue as value } from '../../lib/env.mjs';
+import { isLoopbackHost } from '../../lib/url.mjs';
 
 export class HostConfigError extends Error {
   /** @param {string} variable @param {string} problem */
@@ -66,12 +68,6 @@ export function parseHostConfig(env = process.env, cwd = process.cwd()) {
 /** Site names become a path segment of the site's base URL, so they are kept URL-safe. */
 export const SITE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
-/** @param {Record<string, string | undefined>} env @param {string} name */
-function value(env, name) {
-  const v = env[name]?.trim();
-  return v ? v : undefined;
-}
-
 /** @param {string} raw */
 function parsePort(raw) {
   const port = Number(raw);
@@ -105,8 +101,10 @@ function parseOrigin(name, raw) {
  * @param {string} hostname
  */
 function bindAddresses(hostname) {
+  if (!isLoopbackHost(hostname)) {
+    throw new HostConfigError('HOST_URL', 'must be on a loopback host (localhost, 127.0.0.1 or [::1]): the simulator is not meant to be reachable from other machines.');
+  }
   if (hostname === 'localhost') return ['127.0.0.1', '::1'];
   if (hostname === '[::1]') return ['::1'];
-  if (/^127(\.\d{1,3}){3}$/.test(hostname)) return [hostname];
-  throw new HostConfigError('HOST_URL', 'must be on a loopback host (localhost, 127.0.0.1 or [::1]): the simulator is not meant to be reachable from other machines.');
+  return [hostname];
 }

@@ -3,16 +3,15 @@
  * the app later sends signed requests and loads `all.js` from, so an install claiming an arbitrary
  * host would let an attacker point the app at a server they control.
  */
+import { isLoopbackHost, stripTrailingSlashes } from '../url.mjs';
+
+export { isLoopbackHost };
 
 /** `*.example.com` matches any subdomain (not the bare domain); other patterns match exactly. */
 export function hostMatches(hostname: string, pattern: string): boolean {
   const host = hostname.toLowerCase();
   if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
   return host === pattern;
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /**
@@ -47,5 +46,5 @@ export function normalizeBaseUrl(baseUrl: string): string | null {
     return null;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  return `${url.protocol}//${url.host}${stripTrailingSlashes(url.pathname)}`;
 }

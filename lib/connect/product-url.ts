@@ -4,6 +4,7 @@
  * could otherwise carry it to any host. So every URL, before it is signed, must have the tenant's exact
  * origin (scheme, host, port) and stay under the tenant's base path (Confluence's `/wiki`).
  */
+import { stripTrailingSlashes } from '../url.mjs';
 import { ProductApiError } from './product-error';
 
 /** A parsed tenant base URL: its origin and its path without a trailing slash (`''` for Jira, `/wiki` for Confluence). */
@@ -27,7 +28,7 @@ export function productBase(baseUrl: string): ProductBase {
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
     throw new ProductApiError('URL_NOT_ALLOWED', 'The tenant base URL must be a plain http(s) URL.');
   }
-  return { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
+  return { origin: url.origin, path: stripTrailingSlashes(url.pathname) };
 }
 
 /**

@@ -45,6 +45,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConnectError } from './errors';
+import { stripTrailingSlashes } from '../url.mjs';
 
 /** The fixed `qsh` of context tokens (`AP.context.getToken()`), which are not bound to any one request. */
 export const CONTEXT_QSH = 'context-qsh';
@@ -134,7 +135,7 @@ function parseUrl(url: string): URL {
 
 /** The path of a base URL without trailing slashes (`https://x.ngrok.app/myapp/` → `/myapp`). */
 function basePath(baseUrl: string): string {
-  return parseUrl(baseUrl).pathname.replace(/\/+$/, '');
+  return stripTrailingSlashes(parseUrl(baseUrl).pathname);
 }
 
 /** Removes the base path when it is a whole-segment prefix: `/myapp/x` → `/x`, but `/myapplication` stays. */

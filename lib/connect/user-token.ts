@@ -6,6 +6,7 @@
  * https://developer.atlassian.com/cloud/jira/platform/user-impersonation-for-connect-apps/
  */
 import { SignJWT } from 'jose';
+import { stripTrailingSlashes } from '../url.mjs';
 import { ProductApiError } from './product-error';
 import type { Tenant } from '../tenants/types';
 
@@ -173,7 +174,7 @@ export async function userTokenAssertion(tenant: UserTokenTenant, accountId: str
 async function exchange(tenant: UserTokenTenant, accountId: string, scopes: string[], options: UserTokenOptions): Promise<{ accessToken: string; usableUntil: number }> {
   const { timeoutMs = DEFAULT_TIMEOUT_MS, now = Date.now, fetch: fetchImpl = fetch } = options;
   // The `aud` must be the server's URL exactly as Atlassian spells it: no trailing slash.
-  const oauthUrl = options.oauthUrl.replace(/\/+$/, '');
+  const oauthUrl = stripTrailingSlashes(options.oauthUrl);
   const startedAt = now();
   const assertion = await userTokenAssertion(tenant, accountId, oauthUrl, startedAt);
   const form = new URLSearchParams({ grant_type: JWT_BEARER_GRANT_TYPE, assertion, scope: scopes.join(' ') });

@@ -7,7 +7,8 @@
  * parsed once, from one place, and a bad value names its variable and the fix.
  */
 import { ConfigError } from '../config';
-import { isLoopbackHost } from '../connect/hosts';
+import { envValue as value } from '../env.mjs';
+import { isHttpsOrLoopbackHttp } from '../url.mjs';
 
 export interface ForgeConfig {
   /** The Forge app id (`app.id` in manifest.yml), the `aud` every invocation token must carry. Unset: Forge Remote is off. */
@@ -69,16 +70,11 @@ function parseJwksUrl(raw: string, production: boolean): string {
   } catch {
     throw new ConfigError('FORGE_JWKS_URL', 'is not a valid URL.');
   }
-  // Whoever serves this document decides which tokens are genuine, so it must come over https; plain http
-  // is only for a key server on this machine (tests, local simulators) outside production.
-  const localHttp = url.protocol === 'http:' && isLoopbackHost(url.hostname) && !production;
-  if (url.protocol !== 'https:' && !localHttp) {
+  // The app's one transport rule (lib/url.mjs) with its one exception: whoever serves this document decides
+  // which tokens are genuine, so in production even a loopback key server is refused; plain http is only for
+  // a key server on this machine (tests, local simulators) outside production.
+  if (!isHttpsOrLoopbackHttp(url, { loopbackHttp: !production })) {
     throw new ConfigError('FORGE_JWKS_URL', `must be an https URL (default ${DEFAULT_FORGE_JWKS_URL}).`);
   }
   return url.toString();
-}
-
-function value(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v ? v : undefined;
 }

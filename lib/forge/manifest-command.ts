@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '../config';
 import { DescriptorError, renderDescriptor } from '../connect/descriptor';
 import { isLoopbackHost } from '../connect/hosts';
+import { stripTrailingSlashes } from '../url.mjs';
 import { parseForgeAppId } from './config';
 import { translateDescriptor, type ManifestWarning, type Product } from './manifest';
 import { MANIFEST_MAX_BYTES, UNREGISTERED_APP_ID, manifestProblems } from './validate-manifest';
@@ -174,7 +175,7 @@ function parseBaseUrl(raw: string): string {
     throw new ConfigError('--base-url', 'is not a valid URL.');
   }
   if (url.search || url.hash) throw new ConfigError('--base-url', 'must not have a query string or fragment.');
-  return url.toString().replace(/\/+$/, '');
+  return stripTrailingSlashes(url.toString());
 }
 
 async function readDescriptor(file: string): Promise<unknown> {
