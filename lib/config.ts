@@ -8,10 +8,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_ALLOWED_HOSTS } from './connect/allowed-hosts.mjs';
+import { databaseDialect, DEFAULT_DEV_DATABASE_URL, UNKNOWN_DIALECT_PROBLEM } from './db/database-url.mjs';
 import { envValue as value } from './env.mjs';
 import { isHttpsOrLoopbackHttp, stripTrailingSlashes } from './url.mjs';
-
-export type DatabaseProvider = 'sqlite' | 'postgresql';
 
 export interface EncryptionKey {
   /** Short fingerprint of the key, stored beside each ciphertext so old keys can still decrypt after rotation. */
@@ -24,7 +24,6 @@ export interface Config {
   /** Public base URL of the app, no trailing slash. The descriptor's `baseUrl` and the `aud` of signed installs. */
   appUrl: string;
   databaseUrl: string;
-  databaseProvider: DatabaseProvider;
   /** The key new secrets are encrypted with. */
   encryptionKey: EncryptionKey;
   /** Older keys still accepted for decryption (ENCRYPTION_KEYS_PREVIOUS), newest first. */
@@ -45,8 +44,7 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEFAULT_ALLOWED_HOSTS = ['*.atlassian.net', '*.atlassian-dev.net', '*.jira.com', '*.jira-dev.com'];
-export const DEFAULT_DEV_DATABASE_URL = 'file:./.data/dev.db';
+export { DEFAULT_ALLOWED_HOSTS, DEFAULT_DEV_DATABASE_URL };
 const DEV_KEY_FILE = '.data/dev-encryption.key';
 
 type Env = Record<string, string | undefined>;
@@ -62,11 +60,12 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
   const databaseUrl = value(env, 'DATABASE_URL') ?? devDefault(production, 'DATABASE_URL', DEFAULT_DEV_DATABASE_URL,
     'set it to your PostgreSQL connection string, e.g. postgresql://user:pass@host:5432/db');
   const encryptionKey = parseKey('ENCRYPTION_KEY', value(env, 'ENCRYPTION_KEY') ?? devKey(production, cwd));
+  const appUrl = parseAppUrl(env, production);
+  if (!databaseDialect(databaseUrl)) throw new ConfigError('DATABASE_URL', UNKNOWN_DIALECT_PROBLEM);
   return {
     production,
-    appUrl: parseAppUrl(env, production),
+    appUrl,
     databaseUrl,
-    databaseProvider: databaseProviderOf(databaseUrl),
     encryptionKey,
     previousEncryptionKeys: list(value(env, 'ENCRYPTION_KEYS_PREVIOUS')).map((k) => parseKey('ENCRYPTION_KEYS_PREVIOUS', k)),
     installKeysUrl: parseServiceUrl('CONNECT_INSTALL_KEYS_URL', value(env, 'CONNECT_INSTALL_KEYS_URL') ?? 'https://connect-install-keys.atlassian.com'),
@@ -81,13 +80,6 @@ let cached: Config | undefined;
 export function getConfig(): Config {
   cached ??= parseConfig();
   return cached;
-}
-
-/** `file:` URLs are SQLite, `postgres://` and `postgresql://` are PostgreSQL; nothing else is accepted. */
-export function databaseProviderOf(url: string): DatabaseProvider {
-  if (url.startsWith('file:')) return 'sqlite';
-  if (/^postgres(ql)?:\/\//.test(url)) return 'postgresql';
-  throw new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgresql:// (PostgreSQL).');
 }
 
 function list(v: string | undefined): string[] {

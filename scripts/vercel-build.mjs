@@ -18,6 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { databaseDialect } from '../lib/db/database-url.mjs';
+import { envValue } from '../lib/env.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -29,10 +31,10 @@ const ROOT = path.resolve(import.meta.dirname, '..');
  * @example vercelBuildPlan({ VERCEL: '1', VERCEL_ENV: 'preview', DATABASE_URL: 'postgresql://…' }).migrate // false
  */
 export function vercelBuildPlan(env) {
-  const deployment = env.VERCEL_ENV?.trim() || 'development';
-  const databaseUrl = env.DATABASE_URL?.trim();
+  const deployment = envValue(env, 'VERCEL_ENV') ?? 'development';
+  const databaseUrl = envValue(env, 'DATABASE_URL');
   const problems = [];
-  if (!databaseUrl || databaseUrl.startsWith('file:')) {
+  if (!databaseUrl || databaseDialect(databaseUrl) === 'sqlite') {
     problems.push(`DATABASE_URL ${databaseUrl ? 'is a SQLite file' : 'is not set'}: on Vercel the app needs PostgreSQL (SQLite cannot work there: ` +
       'the file system is read-only and not shared between instances). Set DATABASE_URL to a PostgreSQL connection string, ' +
       'e.g. postgresql://user:password@host:5432/db?sslmode=require, in the Vercel project: Settings → Environment Variables, ' +
@@ -41,10 +43,10 @@ export function vercelBuildPlan(env) {
   } else if (!isPostgresUrl(databaseUrl)) {
     problems.push('DATABASE_URL must be a PostgreSQL URL (postgresql://… or postgres://…).');
   }
-  const unpooled = env.DATABASE_URL_UNPOOLED?.trim();
+  const unpooled = envValue(env, 'DATABASE_URL_UNPOOLED');
   if (unpooled && !isPostgresUrl(unpooled)) problems.push('DATABASE_URL_UNPOOLED must be a PostgreSQL URL (postgresql://… or postgres://…).');
   if (deployment === 'production') {
-    const key = env.ENCRYPTION_KEY?.trim();
+    const key = envValue(env, 'ENCRYPTION_KEY');
     if (!key) {
       problems.push('ENCRYPTION_KEY is not set: the app encrypts tenants\' shared secrets with it. Generate one with `openssl rand -base64 32` ' +
         'and set it in Settings → Environment Variables (mark it Sensitive).');
@@ -54,7 +56,7 @@ export function vercelBuildPlan(env) {
   }
   if (problems.length) return { ok: false, deployment, problems };
 
-  const wantsPreview = env.MIGRATE_PREVIEW?.trim() === '1';
+  const wantsPreview = envValue(env, 'MIGRATE_PREVIEW') === '1';
   const migrate = deployment === 'production' || wantsPreview;
   const reason = deployment === 'production' ? 'a production deployment applies pending migrations'
     : wantsPreview ? `MIGRATE_PREVIEW=1: this ${deployment} deployment migrates its own DATABASE_URL`
@@ -75,7 +77,7 @@ export function describeDatabase(url) {
 
 /** @param {string} url */
 function isPostgresUrl(url) {
-  return /^postgres(ql)?:\/\//.test(url);
+  return databaseDialect(url) === 'postgresql';
 }
 
 /** @param {string} s */

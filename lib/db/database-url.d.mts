@@ -1,5 +1,14 @@
 export type Dialect = 'sqlite' | 'postgresql';
 
+/** DATABASE_URL outside production when it is not set: `file:./.data/dev.db`. */
+export const DEFAULT_DEV_DATABASE_URL: string;
+
+/** What follows `DATABASE_URL ` in the error for a URL that names neither database. */
+export const UNKNOWN_DIALECT_PROBLEM: string;
+
+/** `sqlite` for `file:` URLs, `postgresql` for `postgres(ql)://` URLs, undefined otherwise. */
+export function databaseDialect(url: string): Dialect | undefined;
+
 /** The absolute path of the file a `file:` URL names; relative paths resolve against `cwd` (default `process.cwd()`). */
 export function sqliteFilePath(url: string, cwd?: string): string;
 

@@ -4,6 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
+ * DATABASE_URL outside production when it is not set: a SQLite file under .data/, relative to the project
+ * root. In production DATABASE_URL is required (lib/config.ts, scripts/db/migrate.mjs).
+ */
+export const DEFAULT_DEV_DATABASE_URL = 'file:./.data/dev.db';
+
+/**
  * The file a `file:` URL names, absolute. Relative paths are resolved against `cwd` (the project root
  * for `npm run dev`, tests and builds), never against a schema file. A query string (`?connection_limit=1`,
  * accepted by Prisma) is ignored.
@@ -40,9 +46,24 @@ export function postgresOptions(url) {
   return { connectionString: parsed.toString(), schema };
 }
 
-/** `sqlite` for `file:` URLs, `postgresql` for `postgres(ql)://` URLs; throws otherwise (as lib/config.ts does). */
-export function dialectOf(url) {
+/**
+ * Which database a URL names: `sqlite` for `file:` URLs, `postgresql` for `postgres://` and `postgresql://`
+ * URLs, undefined for anything else. The one place the app, the scripts and prisma.config.ts decide it.
+ *
+ * @example databaseDialect('postgres://u@db/app') // 'postgresql'
+ */
+export function databaseDialect(url) {
   if (url.startsWith('file:')) return 'sqlite';
   if (/^postgres(ql)?:\/\//.test(url)) return 'postgresql';
-  throw new Error('DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL).');
+  return undefined;
+}
+
+/** The message for a DATABASE_URL that names neither database; lib/config.ts reports it by variable name. */
+export const UNKNOWN_DIALECT_PROBLEM = 'must start with file: (SQLite) or postgresql:// (PostgreSQL).';
+
+/** {@link databaseDialect}, throwing for a URL that names neither database. */
+export function dialectOf(url) {
+  const dialect = databaseDialect(url);
+  if (!dialect) throw new Error(`DATABASE_URL ${UNKNOWN_DIALECT_PROBLEM}`);
+  return dialect;
 }

@@ -3,26 +3,26 @@
  * migrations to DATABASE_URL. Offline, through the plain driver; see scripts/db/migrations.mjs.
  *
  * DATABASE_URL is read as lib/config.ts reads it: from the environment or `.env`; unset outside production,
- * it is the development SQLite file `file:./.data/dev.db`; in production it is required.
+ * it is the development SQLite file (DEFAULT_DEV_DATABASE_URL, `file:./.data/dev.db`); in production it is required.
  */
 import { existsSync } from 'node:fs';
+import { databaseDialect, DEFAULT_DEV_DATABASE_URL } from '../../lib/db/database-url.mjs';
+import { envValue } from '../../lib/env.mjs';
 import { applyMigrations, MigrationError } from './migrations.mjs';
-
-const DEFAULT_DEV_DATABASE_URL = 'file:./.data/dev.db';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
-const configured = process.env.DATABASE_URL?.trim();
+const configured = envValue(process.env, 'DATABASE_URL');
 if (!configured && process.env.NODE_ENV === 'production') {
   console.error('DATABASE_URL is required in production: set it to your PostgreSQL connection string, e.g. postgresql://user:pass@host:5432/db.');
   process.exit(1);
 }
-const databaseUrl = configured || DEFAULT_DEV_DATABASE_URL;
+const databaseUrl = configured ?? DEFAULT_DEV_DATABASE_URL;
 
 const started = Date.now();
 try {
   const { applied, upToDate } = await applyMigrations(databaseUrl, { log: (message) => console.log(message) });
-  const where = databaseUrl.startsWith('file:') ? databaseUrl : 'PostgreSQL';
+  const where = databaseDialect(databaseUrl) === 'sqlite' ? databaseUrl : 'PostgreSQL';
   console.log(
     applied.length
       ? `Applied ${applied.length} migration(s) to ${where} in ${Date.now() - started} ms.`

@@ -23,7 +23,6 @@ describe('configuration', () => {
     const dir = tmp();
     const config = parseConfig({}, dir);
     expect(config.appUrl).toBe('http://localhost:3000');
-    expect(config.databaseProvider).toBe('sqlite');
     expect(config.databaseUrl).toBe('file:./.data/dev.db');
     expect(config.allowedHosts).toEqual(DEFAULT_ALLOWED_HOSTS);
     expect(config.installKeysUrl).toBe('https://connect-install-keys.atlassian.com');
@@ -43,7 +42,6 @@ describe('configuration', () => {
   it('accepts a complete production configuration and strips a trailing slash from APP_URL', () => {
     const config = parseConfig({ ...production, APP_URL: 'https://notes.example.com/' }, tmp());
     expect(config.appUrl).toBe('https://notes.example.com');
-    expect(config.databaseProvider).toBe('postgresql');
   });
 
   it('falls back to Vercel’s stable production URL, never the per-deployment one', () => {

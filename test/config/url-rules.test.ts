@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ALLOWED_HOSTS } from '@/lib/connect/allowed-hosts.mjs';
+import { databaseDialect, dialectOf } from '@/lib/db/database-url.mjs';
 import { envValue } from '@/lib/env.mjs';
+import { ConfigError, parseConfig } from '@/lib/config';
 import { isHttpsOrLoopbackHttp, isLoopbackHost, stripTrailingSlashes } from '@/lib/url.mjs';
 
 describe('isLoopbackHost: only names that never leave this machine', () => {
@@ -60,5 +63,32 @@ describe('envValue: a blank variable is an unset one', () => {
     [{}, undefined],
   ])('%j → %j', (env, expected) => {
     expect(envValue(env, 'X')).toBe(expected);
+  });
+});
+
+describe('databaseDialect: the one place a DATABASE_URL names its database', () => {
+  it.each([
+    ['file:./.data/dev.db', 'sqlite'],
+    ['postgres://h/db', 'postgresql'],
+    ['postgresql://u:p@h:5432/db?schema=x', 'postgresql'],
+    ['mysql://h/db', undefined],
+    ['postgresql:h/db', undefined],
+    ['FILE:x.db', undefined],
+  ])('%s → %s', (url, expected) => {
+    expect(databaseDialect(url)).toBe(expected);
+  });
+
+  it('the app and the scripts refuse an unknown database with the same words', () => {
+    const message = 'DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL).';
+    expect(() => dialectOf('mysql://h/db')).toThrow(message);
+    expect(() => parseConfig({ DATABASE_URL: 'mysql://h/db', ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') })).toThrow(new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgresql:// (PostgreSQL).'));
+    expect(new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgresql:// (PostgreSQL).').message).toBe(message);
+  });
+});
+
+describe('DEFAULT_ALLOWED_HOSTS', () => {
+  it('is Atlassian’s Cloud product hosts, and what parseConfig allows without CONNECT_ALLOWED_HOSTS', () => {
+    expect(DEFAULT_ALLOWED_HOSTS).toEqual(['*.atlassian.net', '*.atlassian-dev.net', '*.jira.com', '*.jira-dev.com']);
+    expect(parseConfig({ ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') }).allowedHosts).toEqual(DEFAULT_ALLOWED_HOSTS);
   });
 });
