@@ -7,6 +7,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jo
 import { LruCache } from '../cache';
 import type { Tenant } from '../tenants/types';
 import { ConnectError } from './errors';
+import { CONNECT_JWT_ERRORS, joseErrorToConnectError } from './jose-errors';
 import { CONTEXT_QSH, qshMatches } from './qsh';
 
 /**
@@ -121,31 +122,12 @@ export function tokenFromRequest(request: Request, url: URL = new URL(request.ur
 }
 
 /**
- * Turns an error thrown by jose's `jwtVerify` into a {@link ConnectError}. Anything that is not a jose
- * error is a bug and is returned unchanged, to surface as a 500.
+ * Turns an error thrown by jose's `jwtVerify` on a Connect JWT into a {@link ConnectError}
+ * (table: {@link CONNECT_JWT_ERRORS}). Anything that is not a jose error is a bug and is returned unchanged,
+ * to surface as a 500.
  */
 export function mapJoseError(err: unknown): Error {
-  if (err instanceof ConnectError) return err;
-  const { code, claim, reason } = (err ?? {}) as { code?: unknown; claim?: unknown; reason?: unknown };
-  switch (code) {
-    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-      return new ConnectError('BAD_SIGNATURE', 'The JWT signature is invalid.');
-    case 'ERR_JWT_EXPIRED':
-      return new ConnectError('TOKEN_EXPIRED', 'The JWT has expired.');
-    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      if (reason === 'check_failed' && (claim === 'nbf' || claim === 'iat')) {
-        return new ConnectError('TOKEN_NOT_YET_VALID', 'The JWT is not valid yet; check the server clock.');
-      }
-      return new ConnectError('CLAIM_INVALID', reason === 'missing' ? `The JWT has no ${safeClaimName(claim)} claim.` : `The JWT's ${safeClaimName(claim)} claim is invalid.`);
-    case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      return new ConnectError('WRONG_ALGORITHM', 'The JWT is signed with an algorithm that is not accepted.');
-    case 'ERR_JOSE_NOT_SUPPORTED': // e.g. a `crit` header extension jose does not know
-    case 'ERR_JWS_INVALID':
-    case 'ERR_JWT_INVALID':
-      return new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
-    default:
-      return err instanceof Error ? err : new Error(String(err));
-  }
+  return joseErrorToConnectError(err, CONNECT_JWT_ERRORS);
 }
 
 /**
@@ -158,11 +140,6 @@ export function rejectFutureIat(claims: JWTPayload, now: Date = new Date(), tole
   if (typeof claims.iat === 'number' && claims.iat > Math.floor(now.getTime() / 1000) + toleranceSeconds) {
     throw new ConnectError('TOKEN_NOT_YET_VALID', 'The JWT is not valid yet; check the server clock.');
   }
-}
-
-/** Claim names come from jose (`exp`, `nbf`, …); anything else is not echoed. */
-function safeClaimName(claim: unknown): string {
-  return typeof claim === 'string' && /^[a-z]{2,8}$/.test(claim) ? claim : 'a required';
 }
 
 /** header.payload.signature; the signature may be empty so that `alg: none` is reported as such. */

@@ -11,7 +11,6 @@
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
-  errors,
   jwtVerify,
   type CompactJWSHeaderParameters,
   type CryptoKey,
@@ -20,6 +19,7 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 import { ConnectError } from '../connect/errors';
+import { FORGE_INVOCATION_TOKEN_ERRORS, joseErrorToConnectError } from '../connect/jose-errors';
 
 export const FORGE_INVOCATION_TOKEN_ISSUER = 'forge/invocation-token';
 
@@ -245,30 +245,10 @@ function stringClaim(v: unknown): string | undefined {
 }
 
 /**
- * Maps jose's errors onto the project's codes; messages never repeat the token. Anything that is not a jose
- * error is a bug and is returned unchanged, to surface as a 500 (as `mapJoseError` does for Connect tokens).
+ * Maps jose's errors onto the project's codes (table: FORGE_INVOCATION_TOKEN_ERRORS in
+ * lib/connect/jose-errors.ts); messages never repeat the token. Anything that is not a jose error is a bug
+ * and is returned unchanged, to surface as a 500.
  */
 function toConnectError(err: unknown): Error {
-  if (err instanceof ConnectError) return err;
-  if (err instanceof errors.JWTExpired) return new ConnectError('TOKEN_EXPIRED', 'The Forge invocation token has expired.');
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    switch (err.claim) {
-      case 'iss':
-        return new ConnectError('ISSUER_MISMATCH', 'The token was not issued by Forge.');
-      case 'aud':
-        return new ConnectError('WRONG_AUDIENCE', 'The Forge invocation token was issued for another app.');
-      case 'nbf':
-      case 'iat':
-        return new ConnectError('TOKEN_NOT_YET_VALID', 'The Forge invocation token is not valid yet.');
-      default:
-        return new ConnectError('CLAIM_INVALID', 'The Forge invocation token has invalid claims.');
-    }
-  }
-  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
-    return new ConnectError('WRONG_ALGORITHM', 'Forge invocation tokens must be signed with RS256.');
-  }
-  if (err instanceof errors.JWKSNoMatchingKey) return new ConnectError('UNKNOWN_KEY', 'The Forge invocation token was signed with an unknown key.');
-  if (err instanceof errors.JWSSignatureVerificationFailed) return new ConnectError('BAD_SIGNATURE', 'The Forge invocation token signature is invalid.');
-  if (err instanceof errors.JOSEError) return new ConnectError('TOKEN_MALFORMED', 'The Forge invocation token is not a valid JWT.');
-  return err instanceof Error ? err : new Error(String(err));
+  return joseErrorToConnectError(err, FORGE_INVOCATION_TOKEN_ERRORS);
 }
