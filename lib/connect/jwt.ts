@@ -236,9 +236,7 @@ export class HmacKeyCache {
     if (cached?.secret === sharedSecret) return cached.key;
     const key = crypto.subtle.importKey('raw', new TextEncoder().encode(sharedSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
     const entry = { secret: sharedSecret, key };
-    key.catch(() => {
-      if (this.#entries.get(clientKey) === entry) this.#entries.delete(clientKey);
-    });
+    key.catch(() => this.#entries.delete(clientKey, entry));
     this.#entries.set(clientKey, entry);
     return key;
   }

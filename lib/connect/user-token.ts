@@ -6,6 +6,7 @@
  * https://developer.atlassian.com/cloud/jira/platform/user-impersonation-for-connect-apps/
  */
 import { SignJWT } from 'jose';
+import { LruCache } from '../cache';
 import { stripTrailingSlashes } from '../url.mjs';
 import { ProductApiError } from './product-error';
 import type { Tenant } from '../tenants/types';
@@ -46,59 +47,26 @@ const MAX_TOKEN_RESPONSE_CHARS = 64 * 1024;
 /** Atlassian account IDs: `5b10ac8d82e05b22cc7d4ef5`, `557058:f0e6…`, `qm:…`. Anything else is refused before it reaches a claim. */
 export const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/;
 
-interface CachedToken {
+/** @internal A token in the cache: in flight until `value` is set; it expires when the token stops being usable. */
+export interface CachedToken {
   token: Promise<string>;
-  /** Epoch ms after which the token is not used; Infinity while the exchange is in flight. */
-  usableUntil: number;
   /** The token, once the exchange succeeded. */
   value?: string;
 }
 
 /**
- * A bounded map of user access tokens, least recently used evicted first. Keys name the installation
- * (clientKey, oauthClientId), the user and the scopes, so one tenant's token never serves another.
+ * A bounded map of user access tokens, least recently used evicted first (an {@link LruCache} whose
+ * entries expire with their token, not after a fixed time). Keys name the installation (clientKey,
+ * oauthClientId), the user and the scopes, so one tenant's token never serves another.
  *
  * @example const cache = new UserTokenCache(500); hostClient(tenant, { userTokenCache: cache })
  */
-export class UserTokenCache {
-  readonly #entries = new Map<string, CachedToken>();
-
-  constructor(readonly maxEntries = 1000) {}
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /** Forgets every token of a tenant, e.g. after it uninstalled. */
-  deleteTenant(clientKey: string): void {
-    for (const key of this.#entries.keys()) if (JSON.parse(key)[0] === clientKey) this.#entries.delete(key);
-  }
-
-  /** @internal */
-  get(key: string, now: number): CachedToken | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    this.#entries.delete(key);
-    if (entry.usableUntil <= now) return undefined;
-    this.#entries.set(key, entry); // re-insert: the Map's order is least recently used first
-    return entry;
-  }
-
-  /** @internal */
-  set(key: string, entry: CachedToken): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    while (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-  }
-
-  /** @internal Removes the entry under `key`, or only if it holds `value` when given. */
-  delete(key: string, value?: string): void {
-    if (value === undefined || this.#entries.get(key)?.value === value) this.#entries.delete(key);
-  }
-
-  /** @internal Removes `entry` if it is still the one stored under `key`. */
-  evict(key: string, entry: CachedToken): void {
-    if (this.#entries.get(key) === entry) this.#entries.delete(key);
+export class UserTokenCache extends LruCache<CachedToken> {
+  /** @param maxEntries How many tokens to keep. Default 1000. */
+  constructor(readonly maxEntries = 1000) {
+    // In flight, an entry never expires (concurrent callers share the exchange); once the token is known
+    // it expires with it (setExpiry).
+    super({ max: maxEntries, ttlMs: Infinity });
   }
 }
 
@@ -123,14 +91,14 @@ export async function userAccessToken(tenant: UserTokenTenant, accountId: string
   const cached = cache.get(key, now());
   if (cached) return cached.token;
 
-  const entry: CachedToken = { token: Promise.resolve(''), usableUntil: Infinity };
+  const entry: CachedToken = { token: Promise.resolve('') };
   entry.token = exchange(tenant, accountId, scopes, options).then(({ accessToken, usableUntil }) => {
-    entry.usableUntil = usableUntil;
+    cache.setExpiry(key, entry, usableUntil);
     entry.value = accessToken;
     return accessToken;
   });
   cache.set(key, entry);
-  entry.token.catch(() => cache.evict(key, entry));
+  entry.token.catch(() => cache.delete(key, entry));
   return entry.token;
 }
 
@@ -148,7 +116,9 @@ export function forgetUserAccessToken(
   refusedToken?: string,
 ): void {
   const cache = options.cache ?? defaultUserTokenCache;
-  cache.delete(cacheKey(tenant, accountId, normalizeScopes(options.scopes)), refusedToken);
+  const key = cacheKey(tenant, accountId, normalizeScopes(options.scopes));
+  const entry = cache.peek(key);
+  if (entry && (refusedToken === undefined || entry.value === refusedToken)) cache.delete(key, entry);
 }
 
 /**
