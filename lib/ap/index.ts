@@ -112,20 +112,9 @@ export async function contextToken(): Promise<string> {
   return pendingToken;
 }
 
-/** What the user is looking at (issue and project in an issue panel). */
-export async function productContext(): Promise<JiraContext> {
-  const host = await ap();
-  return call<JiraContext>((cb) => host.context.getContext(cb));
-}
-
 /** Shows a flag (toast) in the product. */
 export async function showFlag(title: string, body: string, type: FlagType = 'info'): Promise<void> {
   (await ap()).flag.create({ title, body, type, close: 'auto' });
-}
-
-/** Asks the host to fit the iframe to the content now (the `ac-content` container also does it on change). */
-export async function resize(): Promise<void> {
-  (await ap()).resize();
 }
 
 /** `exp` of a JWT in milliseconds; read without verifying: the server verifies, the client only schedules. */
