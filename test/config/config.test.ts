@@ -92,8 +92,12 @@ describe('configuration', () => {
     expect(configError({ ...production, CONNECT_INSTALL_KEYS_URL: 'ftp://keys' }).variable).toBe('CONNECT_INSTALL_KEYS_URL');
   });
 
-  it.each(['CONNECT_INSTALL_KEYS_URL', 'CONNECT_OAUTH_URL'])('refuses plain http for %s except on this machine', (name) => {
+  it.each([
+    ['CONNECT_INSTALL_KEYS_URL', 'installKeysUrl'],
+    ['CONNECT_OAUTH_URL', 'oauthUrl'],
+  ] as const)('refuses plain http for %s except on this machine', (name, field) => {
     expect(configError({ ...production, [name]: 'http://keys.example.com' }).variable).toBe(name);
-    expect(parseConfig({ ...production, [name]: 'http://127.0.0.1:4000/install-keys' }, tmp())).toBeTruthy();
+    expect(parseConfig({ ...production, [name]: 'http://127.0.0.1:4000/install-keys/' }, tmp())[field]).toBe('http://127.0.0.1:4000/install-keys');
+    expect(parseConfig({ ...production, [name]: 'http://[::1]:4000' }, tmp())[field]).toBe('http://[::1]:4000');
   });
 });

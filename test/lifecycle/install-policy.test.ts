@@ -80,6 +80,14 @@ forEachDatabase('install policy', (t: DatabaseContext) => {
     return verifyConnectRequest(new Request(`${target}&jwt=${token}`), { mode: 'strict', appBaseUrl: APP_URL, getTenant: (k) => t.store.getTenant(k) });
   }
 
+  /** A product request signed with the tenant's secret verifies, as that tenant, in `state`. */
+  async function expectAccepted(payload: Payload, state: 'installed' | 'enabled') {
+    const verified = await productRequest(payload);
+    expect(verified.tenant).toMatchObject({ clientKey: payload.clientKey, baseUrl: payload.baseUrl, sharedSecret: payload.sharedSecret, state });
+    expect(verified.claims.iss).toBe(payload.clientKey);
+    expect(verified.userAccountId).toBeUndefined();
+  }
+
   it('a new clientKey installs, with its secret stored encrypted', async () => {
     const p = installPayload();
     await install(p);
@@ -93,11 +101,11 @@ forEachDatabase('install policy', (t: DatabaseContext) => {
   it('a verified reinstall updates the record, and a rotated secret takes effect at once', async () => {
     const p = installPayload();
     await install(p, { claims: { iat: now() - 10 } });
-    await expect(productRequest(p)).resolves.toBeTruthy();
+    await expectAccepted(p, 'installed');
     const rotated = { ...p, sharedSecret: `rotated-${p.sharedSecret}`, pluginsVersion: '1002.0.0' };
     await install(rotated);
     expect(await t.store.getTenant(p.clientKey)).toMatchObject({ sharedSecret: rotated.sharedSecret, pluginsVersion: '1002.0.0' });
-    await expect(productRequest(rotated)).resolves.toBeTruthy();
+    await expectAccepted(rotated, 'installed');
     await expect(productRequest(p)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
   });
 
@@ -135,7 +143,7 @@ forEachDatabase('install policy', (t: DatabaseContext) => {
     // The attacker owns a real site, so Atlassian signs for the attacker's clientKey; the body claims the victim's.
     const hijack = { ...victim, sharedSecret: 'attacker-chosen-secret-0123456789' };
     await expectRefused('installed', signed('installed', hijack, { iss: 'attacker-client-key' }), 401, 'ISSUER_MISMATCH');
-    await expect(productRequest(victim)).resolves.toBeTruthy();
+    await expectAccepted(victim, 'installed');
   });
 
   it('an install signed with the shared secret instead of Atlassian’s key is refused', async () => {
@@ -200,7 +208,7 @@ forEachDatabase('install policy', (t: DatabaseContext) => {
     expect((await call('disabled', symmetric('disabled', p, { iat: now() - 5 }))).status).toBe(204);
     await expect(productRequest(p)).rejects.toMatchObject({ code: 'TENANT_DISABLED' });
     expect((await call('enabled', symmetric('enabled', p))).status).toBe(204);
-    await expect(productRequest(p)).resolves.toBeTruthy();
+    await expectAccepted(p, 'enabled');
     expect(await t.store.getTenant(p.clientKey)).toMatchObject({ state: 'enabled' });
   });
 
