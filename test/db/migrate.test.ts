@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createDb, type Db } from '@/lib/db/client';
+import { databaseDialect } from '@/lib/db/database-url.mjs';
 import { diffMigrationsToSchema } from '@/scripts/db/engine.mjs';
 import { ADVISORY_LOCK_ID, applyMigrations, checksumOf, MigrationError, readMigrations } from '@/scripts/db/migrations.mjs';
 import { migrationsPath, renderSchema, ROOT } from '@/scripts/db/schemas.mjs';
@@ -82,7 +83,7 @@ async function migrationRows(url: string) {
 }
 
 async function tableNames(url: string): Promise<string[]> {
-  const rows = url.startsWith('file:')
+  const rows = databaseDialect(url) === 'sqlite'
     ? await query<{ name: string }>(url, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
     : await query<{ name: string }>(url, 'SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema()');
   return rows.map((r) => r.name).sort();
@@ -240,18 +241,34 @@ describe('applyMigrations on PostgreSQL', () => {
     ]);
   });
 
-  it('waits for the advisory lock Prisma Migrate uses', async () => {
-    const url = freshUrl('postgresql');
+  it('waits for the advisory lock Prisma Migrate uses, and does nothing before it has it', async () => {
+    // The migrator's session is found by its application_name (other test files, and other checkouts on the
+    // same server, may migrate at the same time).
+    const schemaUrl = new URL(freshUrl('postgresql'));
+    const schema = schemaUrl.searchParams.get('schema')!;
+    const applicationName = `migrate-lock-test-${Math.random().toString(16).slice(2, 10)}`;
+    schemaUrl.searchParams.set('application_name', applicationName);
     const holder = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await holder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK_ID]);
       let done = false;
-      const migrating = applyMigrations(url).then((r) => ((done = true), r));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const migrating = applyMigrations(schemaUrl.toString()).then((r) => ((done = true), r));
+      // The event: PostgreSQL shows the migrator's session waiting for (not holding) that advisory lock.
+      await vi.waitFor(async () => {
+        const { rows } = await holder.query(
+          `SELECT l.granted FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE a.application_name = $1 AND l.locktype = 'advisory'
+             AND ((l.classid::bigint << 32) | l.objid::bigint) = $2::bigint`,
+          [applicationName, ADVISORY_LOCK_ID],
+        );
+        expect(rows).toEqual([{ granted: false }]);
+      }, { timeout: 15_000, interval: 50 });
       expect(done).toBe(false);
+      // Blocked before its first step: the schema it creates does not exist yet.
+      expect((await holder.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount).toBe(0);
       await holder.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK_ID]);
-      expect((await migrating).applied.length).toBeGreaterThan(0);
+      expect((await migrating).applied).toEqual(readMigrations(migrationsPath('postgresql')).map((m: { name: string }) => m.name));
     } finally {
       await holder.end();
     }
