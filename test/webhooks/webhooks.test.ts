@@ -2,13 +2,14 @@
  * POST /api/webhooks/<name> through the code its route runs, on SQLite and PostgreSQL, with webhooks signed
  * by atlassian-jwt as Jira signs them (HS256, qsh of POST <url>, no user). Refusals change nothing.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handle } from '@/lib/http/responses';
 import { createNotesStore, type NotesStore } from '@/lib/notes/store';
 import type { Tenant } from '@/lib/tenants/types';
 import { createWebhookDeliveries, type WebhookDeliveriesOptions } from '@/lib/webhooks/deliveries';
 import { WEBHOOK_BODY_LIMIT, receiveWebhook, type WebhookDeps } from '@/lib/webhooks/receive';
-import { forEachDatabase, type DatabaseContext } from '../helpers/db';
+import { forEachDatabase, TEST_DATABASE_URL, type DatabaseContext } from '../helpers/db';
 import { ALICE, APP_URL, NOW, NOW_S, contextToken, installTenant, requestToken } from '../notes/helpers';
 
 const url = (name: string) => `${APP_URL}/api/webhooks/${name}`;
@@ -63,17 +64,21 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
   let effects: number;
   /** Effects left to fail, to simulate a processing failure. */
   let failures: number;
+  /** Runs inside the delivery's transaction, before its effect: holds the transaction open. */
+  let barrier: ((tx: unknown) => Promise<void>) | undefined;
 
   beforeEach(async () => {
     notes = createNotesStore(t.db);
     [a, b] = [await installTenant(t), await installTenant(t)];
     effects = 0;
     failures = 0;
+    barrier = undefined;
   });
 
   const counting: WebhookDeliveriesOptions['notesStore'] = (tx) => {
     const inner = createNotesStore(tx);
     const effect = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => async (...args: A) => {
+      await barrier?.(tx);
       effects++;
       const changed = await fn(...args);
       if (failures > 0) {
@@ -184,6 +189,40 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
       const responses = await Promise.all([1, 2, 3].map(() => deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-race' })));
       expect(responses.map((r) => r.status)).toEqual([204, 204, 204]);
       expect(effects).toBe(1);
+    });
+
+    it('concurrent duplicates overlap on PostgreSQL: the others wait on the first transaction, then see it committed', async (ctx) => {
+      // SQLite's adapter runs one transaction at a time, so there the test above is all there is to prove.
+      if (t.dialect !== 'postgresql') ctx.skip();
+      await add(a, 'NOTE-1');
+      const observer = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await observer.connect();
+      let waiting = 0;
+      // The barrier: the transaction that recorded the delivery first stays open until PostgreSQL shows the
+      // two duplicates blocked on its transaction id (their insert waits on its uncommitted unique key).
+      barrier = async (tx) => {
+        const [{ xid }] = await (tx as { $queryRawUnsafe<T>(sql: string): Promise<T> }).$queryRawUnsafe<{ xid: string }[]>(
+          `SELECT transactionid::text AS xid FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'transactionid' AND granted`,
+        );
+        await vi.waitFor(async () => {
+          const { rows } = await observer.query(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND transactionid::text = $1 AND NOT granted`,
+            [xid],
+          );
+          expect(rows[0].n).toBe(2);
+          waiting = rows[0].n;
+        }, { timeout: 4_000, interval: 20 });
+      };
+      try {
+        const responses = await Promise.all([1, 2, 3].map(() => deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-race' })));
+        expect(responses.map((r) => r.status)).toEqual([204, 204, 204]);
+      } finally {
+        await observer.end();
+      }
+      expect(waiting).toBe(2);
+      expect(effects).toBe(1);
+      expect(await t.db.webhookDelivery.count()).toBe(1);
+      expect(await t.db.note.count()).toBe(0);
     });
 
     it('keeps identifiers per site: the same identifier from another site is another delivery', async () => {
