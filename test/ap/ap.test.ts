@@ -96,19 +96,14 @@ describe('ap(): the host object', () => {
     await expect(second).resolves.toBe(host);
   });
 
-  it('rejects when all.js fails to load', async () => {
+  it.each([
+    ['fails to load', 'onerror'],
+    ['loads but defines no AP', 'onload'],
+  ] as const)('rejects when all.js %s', async (_case, event) => {
     page('?xdm_e=https%3A%2F%2Facme.atlassian.net');
     const { ap, NotInConnectHostError } = await load();
     const host = ap();
-    scripts[0].onerror!();
-    await expect(host).rejects.toBeInstanceOf(NotInConnectHostError);
-  });
-
-  it('rejects when all.js loads but defines no AP', async () => {
-    page('?xdm_e=https%3A%2F%2Facme.atlassian.net');
-    const { ap, NotInConnectHostError } = await load();
-    const host = ap();
-    scripts[0].onload!();
+    scripts[0][event]!();
     await expect(host).rejects.toBeInstanceOf(NotInConnectHostError);
   });
 
