@@ -28,7 +28,8 @@ export interface Config {
   encryptionKey: EncryptionKey;
   /** Older keys still accepted for decryption (ENCRYPTION_KEYS_PREVIOUS), newest first. */
   previousEncryptionKeys: EncryptionKey[];
-  installKeysUrl: string;
+  /** Install key servers, tried in order (CONNECT_INSTALL_KEYS_URL, comma-separated); Atlassian's two by default. */
+  installKeysUrls: string[];
   oauthUrl: string;
   /** Host patterns (`example.com` or `*.example.com`) the app accepts installs from. */
   allowedHosts: string[];
@@ -45,6 +46,14 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_ALLOWED_HOSTS = ['*.atlassian.net', '*.atlassian-dev.net', '*.jira.com', '*.jira-dev.com'];
+/**
+ * Atlassian's install key servers, in the order atlassian-connect-express 11.5.0 tries them for a production
+ * site: the ASAP key distribution first, the older CDN as its fallback. Both serve `GET /<kid>` → PEM.
+ */
+export const ATLASSIAN_INSTALL_KEY_SERVERS = [
+  'https://asap-distribution.us-west-2.prod.atl-asap.net',
+  'https://connect-install-keys.atlassian.com',
+] as const;
 export const DEFAULT_DEV_DATABASE_URL = 'file:./.data/dev.db';
 const DEV_KEY_FILE = '.data/dev-encryption.key';
 
@@ -68,7 +77,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     databaseProvider: databaseProviderOf(databaseUrl),
     encryptionKey,
     previousEncryptionKeys: list(value(env, 'ENCRYPTION_KEYS_PREVIOUS')).map((k) => parseKey('ENCRYPTION_KEYS_PREVIOUS', k)),
-    installKeysUrl: parseServiceUrl('CONNECT_INSTALL_KEYS_URL', value(env, 'CONNECT_INSTALL_KEYS_URL') ?? 'https://connect-install-keys.atlassian.com'),
+    installKeysUrls: parseInstallKeysUrls(value(env, 'CONNECT_INSTALL_KEYS_URL')),
     oauthUrl: parseServiceUrl('CONNECT_OAUTH_URL', value(env, 'CONNECT_OAUTH_URL') ?? 'https://oauth-2-authorization-server.services.atlassian.com'),
     allowedHosts: parseHostPatterns(value(env, 'CONNECT_ALLOWED_HOSTS')),
   };
@@ -101,6 +110,13 @@ function list(v: string | undefined): string[] {
 function devDefault(production: boolean, name: string, fallback: string, fix: string): string {
   if (production) throw new ConfigError(name, `is required in production: ${fix}.`);
   return fallback;
+}
+
+/** CONNECT_INSTALL_KEYS_URL: one or more key servers, comma-separated, each https (http only on loopback). */
+function parseInstallKeysUrls(raw: string | undefined): string[] {
+  const urls = raw === undefined ? [...ATLASSIAN_INSTALL_KEY_SERVERS] : list(raw);
+  if (!urls.length) throw new ConfigError('CONNECT_INSTALL_KEYS_URL', 'names no URL.');
+  return urls.map((url) => parseServiceUrl('CONNECT_INSTALL_KEYS_URL', url));
 }
 
 function parseAppUrl(env: Env, production: boolean): string {

@@ -26,7 +26,8 @@ describe('configuration', () => {
     expect(config.databaseProvider).toBe('sqlite');
     expect(config.databaseUrl).toBe('file:./.data/dev.db');
     expect(config.allowedHosts).toEqual(DEFAULT_ALLOWED_HOSTS);
-    expect(config.installKeysUrl).toBe('https://connect-install-keys.atlassian.com');
+    // atlassian-connect-express 11.5.0's order: the ASAP key distribution, then the older CDN.
+    expect(config.installKeysUrls).toEqual(['https://asap-distribution.us-west-2.prod.atl-asap.net', 'https://connect-install-keys.atlassian.com']);
     expect(config.oauthUrl).toBe('https://oauth-2-authorization-server.services.atlassian.com');
     expect(readFileSync(path.join(dir, '.data/dev-encryption.key'), 'utf8').trim()).toBe(config.encryptionKey.key.toString('base64'));
   });
@@ -88,6 +89,14 @@ describe('configuration', () => {
     expect(parseConfig({ ...production, CONNECT_ALLOWED_HOSTS: '*.Atlassian.net, localhost' }, tmp()).allowedHosts).toEqual(['*.atlassian.net', 'localhost']);
     expect(configError({ ...production, CONNECT_ALLOWED_HOSTS: 'https://x.com' }).variable).toBe('CONNECT_ALLOWED_HOSTS');
     expect(configError({ ...production, CONNECT_ALLOWED_HOSTS: '*' }).variable).toBe('CONNECT_ALLOWED_HOSTS');
+  });
+
+  it('takes CONNECT_INSTALL_KEYS_URL as key servers tried in order', () => {
+    expect(parseConfig({ ...production, CONNECT_INSTALL_KEYS_URL: 'https://keys.example.com, https://keys2.example.com/' }, tmp()).installKeysUrls).toEqual(['https://keys.example.com', 'https://keys2.example.com']);
+  });
+
+  it('refuses a CONNECT_INSTALL_KEYS_URL list with one plain-http server off this machine', () => {
+    expect(configError({ ...production, CONNECT_INSTALL_KEYS_URL: 'https://keys.example.com,http://keys.example.com' }).variable).toBe('CONNECT_INSTALL_KEYS_URL');
   });
 
   it('refuses a malformed CONNECT_INSTALL_KEYS_URL', () => {
