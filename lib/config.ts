@@ -33,6 +33,12 @@ export interface Config {
   oauthUrl: string;
   /** Host patterns (`example.com` or `*.example.com`) the app accepts installs from. */
   allowedHosts: string[];
+  /**
+   * CONNECT_KEY: the Connect app key this deployment answers to when it differs from atlassian-connect.json's
+   * `key` (a Forge development or staging environment registers its own key; production keeps the
+   * descriptor's). Unset: the descriptor's key.
+   */
+  connectKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +50,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Connect app keys: letters, digits, `-`, `.` and `_`, at most 64 characters. */
+export const APP_KEY_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
 
 export const DEFAULT_ALLOWED_HOSTS = ['*.atlassian.net', '*.atlassian-dev.net', '*.jira.com', '*.jira-dev.com'];
 /**
@@ -80,6 +89,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     installKeysUrls: parseInstallKeysUrls(value(env, 'CONNECT_INSTALL_KEYS_URL')),
     oauthUrl: parseServiceUrl('CONNECT_OAUTH_URL', value(env, 'CONNECT_OAUTH_URL') ?? 'https://oauth-2-authorization-server.services.atlassian.com'),
     allowedHosts: parseHostPatterns(value(env, 'CONNECT_ALLOWED_HOSTS')),
+    connectKey: parseConnectKey(value(env, 'CONNECT_KEY')),
   };
 }
 
@@ -110,6 +120,11 @@ function list(v: string | undefined): string[] {
 function devDefault(production: boolean, name: string, fallback: string, fix: string): string {
   if (production) throw new ConfigError(name, `is required in production: ${fix}.`);
   return fallback;
+}
+
+function parseConnectKey(raw: string | undefined): string | undefined {
+  if (raw !== undefined && !APP_KEY_PATTERN.test(raw)) throw new ConfigError('CONNECT_KEY', 'must be 1-64 letters, digits, "-", "." or "_" (a Connect app key).');
+  return raw;
 }
 
 /** CONNECT_INSTALL_KEYS_URL: one or more key servers, comma-separated, each https (http only on loopback). */

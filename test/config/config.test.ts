@@ -99,6 +99,15 @@ describe('configuration', () => {
     expect(configError({ ...production, CONNECT_INSTALL_KEYS_URL: 'https://keys.example.com,http://keys.example.com' }).variable).toBe('CONNECT_INSTALL_KEYS_URL');
   });
 
+  it('takes CONNECT_KEY as the Connect key of this deployment (a Forge environment with its own key)', () => {
+    expect(parseConfig({ ...production, CONNECT_KEY: 'com.example.notes.dev' }, tmp()).connectKey).toBe('com.example.notes.dev');
+    expect(parseConfig(production, tmp()).connectKey).toBeUndefined();
+  });
+
+  it('refuses a CONNECT_KEY that is not a Connect app key', () => {
+    expect(configError({ ...production, CONNECT_KEY: 'has spaces' }).variable).toBe('CONNECT_KEY');
+  });
+
   it('refuses a malformed CONNECT_INSTALL_KEYS_URL', () => {
     expect(configError({ ...production, CONNECT_INSTALL_KEYS_URL: 'ftp://keys' }).variable).toBe('CONNECT_INSTALL_KEYS_URL');
   });
