@@ -139,7 +139,9 @@ async function run(command: 'deploy' | 'install', argv: string[], io: CliIO): Pr
     const code = await exec(forge, ['deploy', '--environment', environment], { cwd, env: forgeEnv });
     if (code === 0) {
       await recordDeployed(io.cwd, appId, environment, appUrl);
-      io.stdout(previous ? `Deployed. ${previous !== appUrl ? 'Upgrade' : 'Installed sites get it;'} next: npm run forge:install -- --upgrade --site <your-site>\n` : 'Deployed. Next: npm run forge:install -- --site <your-site.atlassian.net>\n');
+      if (!previous) io.stdout('Deployed. Next: npm run forge:install -- --site <your-site.atlassian.net>\n');
+      else if (previous !== appUrl) io.stdout('Deployed. Installed sites keep the old URL until upgraded: npm run forge:install -- --upgrade --site <your-site.atlassian.net>\n');
+      else io.stdout('Deployed. A minor version reaches installed sites by itself; a major one (new scopes, remotes or modules) needs npm run forge:install -- --upgrade.\n');
     }
     return code;
   }
@@ -147,7 +149,8 @@ async function run(command: 'deploy' | 'install', argv: string[], io: CliIO): Pr
   const site = parseSite(flags.site ?? config.ATLASSIAN_SITE);
   const product = flags.product ?? (new URL(site).pathname.startsWith('/wiki') ? 'confluence' : 'jira');
   if (product !== 'jira' && product !== 'confluence') throw new UsageError(`--product must be jira or confluence, not "${product}".`);
-  const args = ['install', '--site', new URL(site).host, '--product', product, '--environment', environment, '--non-interactive'];
+  // Interactive on purpose: Forge asks the installer to confirm the app's scopes.
+  const args = ['install', '--site', new URL(site).host, '--product', product, '--environment', environment];
   if (flags.upgrade) args.push('--upgrade');
   io.stdout(`Installing ${environment} on ${site} (${product})\n`);
   return exec(forge, args, { cwd, env: forgeEnv });

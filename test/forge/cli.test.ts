@@ -160,14 +160,14 @@ describe('npm run forge:install', () => {
     const { code } = await run('install', ['--site', 'acme.atlassian.net']);
     expect(code).toBe(0);
     expect(forgeRuns()).toEqual([{
-      argv: ['install', '--site', 'acme.atlassian.net', '--product', 'jira', '--environment', 'development', '--non-interactive'],
+      argv: ['install', '--site', 'acme.atlassian.net', '--product', 'jira', '--environment', 'development'],
       cwd: manifestDir(), APP_URL: 'https://first-words.trycloudflare.com', CONNECT_KEY: 'com.example.connect-next.dev',
     }]);
   });
 
   it('takes the site from ATLASSIAN_SITE, infers Confluence from /wiki, and upgrades with --upgrade', async () => {
     await run('install', ['--upgrade'], { ATLASSIAN_SITE: 'https://acme.atlassian.net/wiki' });
-    expect(forgeRuns()[0].argv).toEqual(['install', '--site', 'acme.atlassian.net', '--product', 'confluence', '--environment', 'development', '--non-interactive', '--upgrade']);
+    expect(forgeRuns()[0].argv).toEqual(['install', '--site', 'acme.atlassian.net', '--product', 'confluence', '--environment', 'development', '--upgrade']);
   });
 
   it('asks which site when none is given', async () => {
