@@ -22,7 +22,7 @@ import { parseArgs, parseEnv } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { findExecutable } from '../../scripts/tunnel.mjs';
 import { APP_KEY_PATTERN } from '../config';
-import { isLoopbackHost } from '../connect/hosts';
+import { isPublicHttpsUrl } from '../connect/hosts';
 import { DEFAULT_OUT as CONNECT_ON_FORGE_MANIFEST } from './manifest-command';
 import { UNREGISTERED_APP_ID, validateManifestFile } from './validate-manifest';
 
@@ -205,15 +205,10 @@ function publicAppUrl(raw: string | undefined, environment: string): string {
   } catch {
     throw new CliError(`APP_URL (${raw}) is not a URL: ${fix}.`);
   }
-  if (url.protocol !== 'https:' || isLoopbackHost(url.hostname) || isPrivateHost(url.hostname)) {
-    throw new CliError(`APP_URL is ${url.origin}, which Forge cannot call (it needs public https): ${fix}.`);
+  if (!isPublicHttpsUrl(url.toString())) {
+    throw new CliError(`APP_URL is ${url.origin}${url.search || url.hash || url.username ? ' with a query, fragment or credentials' : ''}, which Forge cannot call (it needs a plain public https URL): ${fix}.`);
   }
-  if (url.search || url.hash || url.username || url.password) throw new CliError('APP_URL must be a plain base URL (no query, fragment or credentials).');
   return url.toString().replace(/\/+$/, '');
-}
-
-function isPrivateHost(hostname: string): boolean {
-  return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(hostname) || hostname === '0.0.0.0' || hostname.endsWith('.local');
 }
 
 /** One Connect key per environment; production must keep the Marketplace (descriptor) key, which Forge then locks. */

@@ -10,7 +10,7 @@
  * scope that token needs, a `fetch.backend` remote declares the fetch operation, no scope twice, 200 KB.
  */
 import { readFile } from 'node:fs/promises';
-import { isLoopbackHost } from '../connect/hosts';
+import { isPublicHttpsUrl } from '../connect/hosts';
 import { FORGE_APP_ID_PATTERN } from './config';
 import { MODULE_KEY_PATTERN } from './manifest';
 
@@ -143,16 +143,6 @@ async function withManifestVariables<T>(env: Record<string, string | undefined>,
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
-  }
-}
-
-function isPublicHttpsUrl(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  try {
-    const url = new URL(v);
-    return url.protocol === 'https:' && !isLoopbackHost(url.hostname) && !url.search && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
   }
 }
 

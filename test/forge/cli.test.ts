@@ -105,6 +105,8 @@ describe('npm run forge:deploy', () => {
     const { code, stderr } = await run('deploy');
     expect(code).toBe(1);
     expect(stderr).toContain('npm run tunnel');
+    writeFileSync(path.join(cwd, '.env.local'), 'APP_URL=https://192.168.1.20:3000\n');
+    expect((await run('deploy')).stderr).toContain('which Forge cannot call');
     expect(calls()).toEqual([]);
   });
 
