@@ -1,9 +1,21 @@
-import { existsSync } from 'node:fs';
-import { defineConfig } from '@playwright/test';
+import { chromium, defineConfig } from '@playwright/test';
+import { BrowserMissingError, chromiumExecutable, installChromium } from './scripts/playwright-browser';
 
-// This machine (and many CI images) cannot download Playwright's browsers; Debian's Chromium works.
-// Where it is absent, Playwright's own browser is used as usual.
-const systemChromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+// Decided in the runner before the app is built: a system Chromium, Playwright's own, or Playwright's installed
+// now; without any, one line saying what to install (not one launch error per test). Workers (which have
+// TEST_WORKER_INDEX) take the runner's choice without installing again.
+let executablePath: string | undefined;
+try {
+  executablePath = chromiumExecutable({
+    env: process.env,
+    bundledPath: chromium.executablePath(),
+    install: process.env.TEST_WORKER_INDEX === undefined ? () => installChromium(__dirname) : () => false,
+  });
+} catch (err) {
+  if (!(err instanceof BrowserMissingError)) throw err;
+  console.error(`[e2e] ${err.message}`);
+  process.exit(1);
+}
 const port = Number(process.env.E2E_PORT ?? 3100);
 
 export default defineConfig({
@@ -19,7 +31,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
     launchOptions: {
-      executablePath: process.env.PLAYWRIGHT_CHROMIUM_PATH ?? systemChromium,
+      executablePath,
       // Without these, Chromium keeps calling Google's services, which a closed network refuses.
       args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     },

@@ -28,10 +28,17 @@ export interface Config {
   encryptionKey: EncryptionKey;
   /** Older keys still accepted for decryption (ENCRYPTION_KEYS_PREVIOUS), newest first. */
   previousEncryptionKeys: EncryptionKey[];
-  installKeysUrl: string;
+  /** Install key servers, tried in order (CONNECT_INSTALL_KEYS_URL, comma-separated); Atlassian's two by default. */
+  installKeysUrls: string[];
   oauthUrl: string;
   /** Host patterns (`example.com` or `*.example.com`) the app accepts installs from. */
   allowedHosts: string[];
+  /**
+   * CONNECT_KEY: the Connect app key this deployment answers to when it differs from atlassian-connect.json's
+   * `key` (a Forge development or staging environment registers its own key; production keeps the
+   * descriptor's). Unset: the descriptor's key.
+   */
+  connectKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -45,6 +52,18 @@ export class ConfigError extends Error {
 }
 
 export { DEFAULT_ALLOWED_HOSTS, DEFAULT_DEV_DATABASE_URL };
+
+/** Connect app keys: letters, digits, `-`, `.` and `_`, at most 64 characters. */
+export const APP_KEY_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
+
+/**
+ * Atlassian's install key servers, in the order atlassian-connect-express 11.5.0 tries them for a production
+ * site: the ASAP key distribution first, the older CDN as its fallback. Both serve `GET /<kid>` → PEM.
+ */
+export const ATLASSIAN_INSTALL_KEY_SERVERS = [
+  'https://asap-distribution.us-west-2.prod.atl-asap.net',
+  'https://connect-install-keys.atlassian.com',
+] as const;
 const DEV_KEY_FILE = '.data/dev-encryption.key';
 
 type Env = Record<string, string | undefined>;
@@ -68,9 +87,10 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     databaseUrl,
     encryptionKey,
     previousEncryptionKeys: list(value(env, 'ENCRYPTION_KEYS_PREVIOUS')).map((k) => parseKey('ENCRYPTION_KEYS_PREVIOUS', k)),
-    installKeysUrl: parseServiceUrl('CONNECT_INSTALL_KEYS_URL', value(env, 'CONNECT_INSTALL_KEYS_URL') ?? 'https://connect-install-keys.atlassian.com'),
+    installKeysUrls: parseInstallKeysUrls(value(env, 'CONNECT_INSTALL_KEYS_URL')),
     oauthUrl: parseServiceUrl('CONNECT_OAUTH_URL', value(env, 'CONNECT_OAUTH_URL') ?? 'https://oauth-2-authorization-server.services.atlassian.com'),
     allowedHosts: parseHostPatterns(value(env, 'CONNECT_ALLOWED_HOSTS')),
+    connectKey: parseConnectKey(value(env, 'CONNECT_KEY')),
   };
 }
 
@@ -89,6 +109,18 @@ function list(v: string | undefined): string[] {
 function devDefault(production: boolean, name: string, fallback: string, fix: string): string {
   if (production) throw new ConfigError(name, `is required in production: ${fix}.`);
   return fallback;
+}
+
+function parseConnectKey(raw: string | undefined): string | undefined {
+  if (raw !== undefined && !APP_KEY_PATTERN.test(raw)) throw new ConfigError('CONNECT_KEY', 'must be 1-64 letters, digits, "-", "." or "_" (a Connect app key).');
+  return raw;
+}
+
+/** CONNECT_INSTALL_KEYS_URL: one or more key servers, comma-separated, each https (http only on loopback). */
+function parseInstallKeysUrls(raw: string | undefined): string[] {
+  const urls = raw === undefined ? [...ATLASSIAN_INSTALL_KEY_SERVERS] : list(raw);
+  if (!urls.length) throw new ConfigError('CONNECT_INSTALL_KEYS_URL', 'names no URL.');
+  return urls.map((url) => parseServiceUrl('CONNECT_INSTALL_KEYS_URL', url));
 }
 
 function parseAppUrl(env: Env, production: boolean): string {

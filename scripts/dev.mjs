@@ -12,19 +12,17 @@
  *   CONNECT_ALLOWED_HOSTS     Atlassian's hosts plus localhost and 127.0.0.1
  *   HOST_AUTO_INSTALL         acme (set it empty to install by hand from the dashboard)
  *
- * `npm run dev -- --no-host` runs the app alone (e.g. behind a tunnel, installed in a real Atlassian
- * site). Other arguments go to `next dev`. Ctrl-C stops both; if either stops, so does the other, and the
+ * `npm run dev -- --no-host` runs the app alone (e.g. behind a tunnel, as the backend of a Forge app on a
+ * real site). Other arguments go to `next dev`. Ctrl-C stops both; if either stops, so does the other, and the
  * script exits with its code.
  *
- * With ATLASSIAN_SITE, ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN set, the app runs alone (as --no-host: a real
- * site signs installs with Atlassian's keys, so nothing points at the simulator) and is installed into that
- * site from APP_URL, which must be public https (a tunnel: `npm run tunnel`); with
- * ATLASSIAN_UNINSTALL_ON_EXIT=1 it is uninstalled on Ctrl-C. See scripts/auto-install.mjs.
+ * A real site no longer installs a Connect app from its descriptor URL (Atlassian removed that on 30 March
+ * 2026, Forge changelog CHANGE-3096), so nothing here installs into one: `npm run forge:deploy` and
+ * `npm run forge:install` do it through the Forge CLI (docs/forge.md).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import nextEnv from '@next/env';
-import { AutoInstallError, autoInstallSettings, developmentInstall } from './auto-install.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -33,16 +31,10 @@ const nextArgs = args.filter((a) => a !== '--no-host');
 // The same files, in the same order, as `next dev`: so a value in .env.local is seen here too.
 nextEnv.loadEnvConfig(root, true, { info: () => {}, error: console.error });
 
-/** @type {import('./auto-install.d.mts').AutoInstallSettings | null} */
-let site = null;
-try {
-  site = autoInstallSettings(process.env);
-} catch (err) {
-  if (!(err instanceof AutoInstallError)) throw err;
-  console.error(`[dev] ${err.message}`);
-  process.exit(1);
+const withHost = !args.includes('--no-host');
+if (process.env.ATLASSIAN_API_TOKEN) {
+  console.warn('[dev] ATLASSIAN_API_TOKEN is set, but npm run dev no longer installs into a real site (Atlassian stopped descriptor-URL installs of private Connect apps on 30 March 2026): use npm run forge:deploy and npm run forge:install (docs/forge.md), and remove ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN.');
 }
-const withHost = !args.includes('--no-host') && !site;
 
 // Mirrors DEFAULT_ALLOWED_HOSTS in lib/config.ts.
 const ATLASSIAN_HOSTS = ['*.atlassian.net', '*.atlassian-dev.net', '*.jira.com', '*.jira-dev.com'];
@@ -65,8 +57,6 @@ if (withHost) {
     if (process.env[name] === undefined) filled[name] = value;
   }
   warnAboutOverrides();
-} else if (site) {
-  warnAboutSimulatorTrust();
 }
 
 const env = { ...process.env, ...filled };
@@ -78,25 +68,16 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 if (Object.keys(filled).length) {
   console.log(`[dev] ${Object.entries(filled).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
-if (site) {
-  console.log(`[dev] ATLASSIAN_SITE is set: no simulator; the app will be installed into ${site.site} from ${site.descriptorUrl}.`);
-}
 
 /** @type {import('node:child_process').ChildProcess[]} */
 const children = [];
 let stopping = false;
 /** @type {number | null} */
 let exitCode = null;
-/** Work to finish before stopping the children (uninstalling from the site): set by the first signal. */
-/** @type {Promise<void> | null} */
-let shutdown = null;
-// To uninstall on Ctrl-C, the app must outlive the terminal's SIGINT long enough to answer the site's
-// `uninstalled` callback: it gets a process group of its own, and this script stops it afterwards.
-const ownGroup = Boolean(site?.uninstallOnExit) && process.platform !== 'win32';
 
-/** @param {string} name @param {string[]} childArgs @param {NodeJS.ProcessEnv} childEnv @param {boolean} [detached] */
-function start(name, childArgs, childEnv, detached = false) {
-  const child = spawn(node, childArgs, { cwd: root, env: childEnv, stdio: 'inherit', detached });
+/** @param {string} name @param {string[]} childArgs @param {NodeJS.ProcessEnv} childEnv */
+function start(name, childArgs, childEnv) {
+  const child = spawn(node, childArgs, { cwd: root, env: childEnv, stdio: 'inherit' });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (!stopping) {
@@ -104,9 +85,7 @@ function start(name, childArgs, childEnv, detached = false) {
       exitCode = code ?? 1;
       stopAll('SIGTERM');
     }
-    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) {
-      Promise.resolve(shutdown).finally(() => process.exit(exitCode ?? 0));
-    }
+    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(exitCode ?? 0);
   });
 }
 
@@ -115,36 +94,18 @@ function stopAll(signal) {
   stopping = true;
   for (const c of children) {
     if (c.exitCode !== null || c.signalCode !== null) continue;
-    try {
-      // A detached child leads its own group: stop its workers with it.
-      if (ownGroup && c.pid) process.kill(-c.pid, signal);
-      else c.kill(signal);
-    } catch {
-      c.kill(signal);
-    }
+    c.kill(signal);
   }
 }
 
 for (const [signal, code] of /** @type {const} */ ([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]])) {
   process.on(signal, () => {
     exitCode ??= code;
-    if (shutdown) {
-      stopAll(signal); // a second Ctrl-C: stop now
-      return;
-    }
-    stopping = true;
-    shutdown = (install?.onExit() ?? Promise.resolve()).finally(() => stopAll(signal));
+    stopAll(signal);
   });
 }
 
-start('next dev', [path.join(root, 'node_modules/next/dist/bin/next'), 'dev', ...nextArgs], env, ownGroup);
-const install = site
-  ? developmentInstall(site, {
-    localUrl: `http://localhost:${appPort}`,
-    log: (message) => console.log(`[dev] ${message}`),
-    warn: (message) => console.warn(`[dev] ${message}`),
-  })
-  : null;
+start('next dev', [path.join(root, 'node_modules/next/dist/bin/next'), 'dev', ...nextArgs], env);
 if (withHost) {
   start('the Connect host simulator', [path.join(root, 'host/cli.mjs')], {
     ...env,
@@ -152,16 +113,6 @@ if (withHost) {
     HOST_URL: hostUrl,
     APP_URL: appUrl,
   });
-}
-
-/** With a real site: values that still point at the simulator, whose keys Atlassian's installs do not match. */
-function warnAboutSimulatorTrust() {
-  for (const name of ['CONNECT_INSTALL_KEYS_URL', 'CONNECT_OAUTH_URL']) {
-    const value = process.env[name];
-    if (value && /^http:\/\/(localhost|127\.)/.test(value)) {
-      console.warn(`[dev] ${name} is ${value} (the simulator), but ATLASSIAN_SITE is set: installs from the site will be refused. Unset it.`);
-    }
-  }
 }
 
 /** Values the user set that will keep the simulator's installs from working. */

@@ -8,8 +8,8 @@
  *   npm run tunnel -- --port 3001
  *   npm run tunnel -- --write-env           also set APP_URL in .env.local (start `npm run dev` after this)
  *
- * A quick tunnel gets a new URL each time it starts, and Atlassian keeps the baseUrl an app was installed
- * with: reinstall the app after restarting the tunnel (`npm run dev` does it for you with ATLASSIAN_SITE).
+ * A quick tunnel gets a new URL each time it starts, and the deployed Forge app keeps the remote baseUrl it
+ * was deployed with: `npm run forge:deploy` after restarting the tunnel (a new baseUrl is a major version).
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -168,9 +168,13 @@ ${writeEnv ? `Written to ${path.relative(process.cwd(), envFile)}. In another te
 
   APP_URL=${url} npm run dev -- --no-host`}
 
-Then install ${url}/atlassian-connect.json in your site (Settings → Apps → Manage apps → Upload app,
-with development mode on), or set ATLASSIAN_SITE, ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN and npm run dev
-installs it for you. This URL changes each time the tunnel starts. Ctrl-C stops the tunnel.`);
+Then put this URL into your Forge app and install it on your development site (docs/forge.md):
+
+  npm run forge:deploy
+  npm run forge:install -- --site your-site.atlassian.net
+
+This URL changes each time the tunnel starts: run npm run forge:deploy again after a restart (a new
+remote baseUrl is a major version for Forge, so also npm run forge:install -- --upgrade). Ctrl-C stops the tunnel.`);
 }
 
 /** @param {string} message @returns {never} */

@@ -3,6 +3,7 @@
  * uses. Browser only: import it from client components.
  * https://developer.atlassian.com/cloud/jira/platform/about-the-javascript-api/
  */
+import { isLoopbackHost } from '../connect/hosts';
 
 export interface JiraContext {
   jira?: {
@@ -33,21 +34,33 @@ export class NotInConnectHostError extends Error {
 const AP_WAIT_MS = 10_000;
 let apPromise: Promise<AP> | undefined;
 
+/** Where Atlassian serves all.js to apps on real sites, as its docs and production apps load it. */
+export const ATLASSIAN_ALL_JS_URL = 'https://connect-cdn.atl-paas.net/all.js';
+
 /**
- * Where Atlassian's all.js is: the product's own copy, `<xdm_e><cp>/atlassian-connect/all.js`, from the
- * iframe URL's parameters (proxy.ts refused the page load unless they name the tenant's own site).
- * The product's copy rather than Atlassian's CDN: it matches that product's host side, and the same code
- * then works against a real Jira or Confluence and against the local host simulator, offline.
+ * Where the page loads Atlassian's all.js from, given the iframe URL's query (`xdm_e`, `cp`; proxy.ts refused
+ * the page load unless they name the tenant's own site):
+ * - a real Jira or Confluence site: Atlassian's CDN, https://connect-cdn.atl-paas.net/all.js
+ *   (https://developer.atlassian.com/cloud/jira/platform/about-the-javascript-api/);
+ * - the local simulator, whose site is on a loopback host (a tenant on loopback exists only where
+ *   CONNECT_ALLOWED_HOSTS names it, which `npm run dev` and the tests do): its own copy,
+ *   `<xdm_e><cp>/atlassian-connect/all.js`, so development and the browser tests work offline.
+ * Null outside a Connect iframe (no `xdm_e`).
+ *
+ * @example allJsUrl('?xdm_e=https%3A%2F%2Facme.atlassian.net&cp=') // 'https://connect-cdn.atl-paas.net/all.js'
  */
 export function allJsUrl(search: string): string | null {
   const params = new URLSearchParams(search);
   const origin = params.get('xdm_e');
   if (!origin) return null;
+  let product: URL;
   try {
-    return `${new URL(origin).origin}${params.get('cp') ?? ''}/atlassian-connect/all.js`;
+    product = new URL(origin);
   } catch {
     return null;
   }
+  if (!isLoopbackHost(product.hostname)) return ATLASSIAN_ALL_JS_URL;
+  return `${product.origin}${params.get('cp') ?? ''}/atlassian-connect/all.js`;
 }
 
 /**

@@ -4,6 +4,7 @@
  * render, so a broken template fails loudly instead of producing a descriptor Atlassian rejects.
  */
 import template from '../../atlassian-connect.json';
+import { APP_KEY_PATTERN, getConfig } from '../config';
 import { LIFECYCLE_EVENTS } from './lifecycle-payload';
 
 export type Descriptor = Record<string, unknown> & {
@@ -22,8 +23,7 @@ export class DescriptorError extends Error {
   }
 }
 
-/** Connect app keys: letters, digits, `-`, `.` and `_`, at most 64 characters. */
-export const APP_KEY_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
+export { APP_KEY_PATTERN };
 
 /** Lists what is wrong with a descriptor template; empty when it is fine. */
 export function descriptorProblems(value: unknown): string[] {
@@ -65,7 +65,11 @@ export function descriptorTemplate(): Descriptor {
   return validated;
 }
 
-/** The app key from the descriptor template: the `iss` of outgoing tokens and the `key` of install payloads. */
+/**
+ * The app key this deployment answers to: the `iss` of outgoing tokens, the `key` install payloads must carry
+ * and the `key` of the served descriptor. CONNECT_KEY when set (a Forge environment with its own key), else
+ * the descriptor template's.
+ */
 export function appKey(): string {
-  return descriptorTemplate().key;
+  return getConfig().connectKey ?? descriptorTemplate().key;
 }

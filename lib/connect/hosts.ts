@@ -14,6 +14,25 @@ export function hostMatches(hostname: string, pattern: string): boolean {
   return host === pattern;
 }
 
+/** A private-network (RFC 1918), link-local or mDNS host: reachable from this machine, never from Atlassian's. */
+export function isPrivateHost(hostname: string): boolean {
+  return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(hostname) || hostname === '0.0.0.0' || hostname.endsWith('.local');
+}
+
+/**
+ * A URL Atlassian's servers can call (a Forge remote, an app base URL): https on a public host, with no query,
+ * fragment or credentials.
+ */
+export function isPublicHttpsUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && !isLoopbackHost(url.hostname) && !isPrivateHost(url.hostname) && !url.search && !url.hash && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * True when `baseUrl` is https on an allowed host, or plain http on a loopback host that the list names
  * exactly (how the local simulator and tests run against a production build). No credentials, no fragment.

@@ -3,8 +3,8 @@ import { createInstallKeyResolver, type InstallKeyResolver } from './install-tok
 
 let resolver: InstallKeyResolver | undefined;
 
-/** The process-wide install key resolver for CONNECT_INSTALL_KEYS_URL (its cache lives as long as the process). */
+/** The process-wide install key resolver for CONNECT_INSTALL_KEYS_URL (keys cached for INSTALL_KEY_TTL_MS). */
 export function installKeyResolver(): InstallKeyResolver {
-  resolver ??= createInstallKeyResolver({ keysUrl: getConfig().installKeysUrl });
+  resolver ??= createInstallKeyResolver({ keysUrls: getConfig().installKeysUrls });
   return resolver;
 }

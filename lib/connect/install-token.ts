@@ -1,7 +1,7 @@
 /**
  * Verification of "signed install" tokens: with `apiMigrations.signed-install`, Atlassian signs the
  * `installed` and `uninstalled` callbacks with RS256 and publishes the public key at
- * `CONNECT_INSTALL_KEYS_URL/<kid>`. Before signed install, the installed callback was signed with the
+ * `<key server>/<kid>` (lib/config.ts ATLASSIAN_INSTALL_KEY_SERVERS, or CONNECT_INSTALL_KEYS_URL). Before signed install, the installed callback was signed with the
  * very shared secret it delivered, so anyone could forge one; this check is what stops that.
  * https://developer.atlassian.com/cloud/jira/platform/security-for-connect-apps/#validating-installation-lifecycle-requests
  */
@@ -14,49 +14,80 @@ import { qshMatches } from './qsh';
 export type InstallKeyResolver = (kid: string) => Promise<CryptoKey>;
 
 export interface InstallKeyResolverOptions {
-  /** CONNECT_INSTALL_KEYS_URL, no trailing slash. */
-  keysUrl: string;
-  /** Give up on the key server after this long and answer 503, so Atlassian retries later. */
+  /** Key servers tried in order (CONNECT_INSTALL_KEYS_URL), no trailing slash; the next one only if the previous gave no valid key. */
+  keysUrls: readonly string[];
+  /** Give up on one key server after this long. Default 2500 ms, so two servers answer within 5 s and Atlassian gets a 503 to retry. */
   timeoutMs?: number;
-  /** Keys are immutable per kid, so they are cached without expiry, up to this many. */
+  /**
+   * How long a fetched key is trusted before it is fetched again. Default 60 s: a key the servers stop
+   * serving (revoked) is refused within that bound, while a burst of installs still costs one fetch.
+   */
+  ttlMs?: number;
+  /** At most this many keys cached. */
   maxKeys?: number;
   fetch?: typeof fetch;
+  /** Clock for the cache, for tests. */
+  now?: () => number;
 }
+
+export const INSTALL_KEY_TTL_MS = 60_000;
 
 /** Atlassian's kids are UUID-like; anything else is refused before it reaches a URL. */
 const KID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const MAX_KEY_BYTES = 16 * 1024;
 
 /**
- * Fetches and caches install public keys by kid. Concurrent requests for one kid share one fetch;
- * failures are not cached.
+ * Fetches and caches install public keys by kid, trying each key server in turn. Concurrent requests for one
+ * kid share one fetch; failures are not cached; a cached key expires after `ttlMs`, and after that the key
+ * servers decide again (a key they no longer serve is refused, a key server that cannot be reached is a 503,
+ * never a stale key).
  *
- * @example const resolveKey = createInstallKeyResolver({ keysUrl: config.installKeysUrl });
+ * Where this differs from atlassian-connect-express 11.5.0 (lib/middleware/verify-installation.js `getKey`):
+ * ACE fetches on every install without a timeout or cache, and its fallback request omits the kid; here each
+ * server has a timeout, the fallback asks for the same kid, and keys are cached for `ttlMs`.
+ *
+ * @example const resolveKey = createInstallKeyResolver({ keysUrls: config.installKeysUrls });
  */
 export function createInstallKeyResolver(options: InstallKeyResolverOptions): InstallKeyResolver {
-  const { keysUrl, timeoutMs = 5000, maxKeys = 64, fetch: fetchImpl = fetch } = options;
-  const cache = new LruCache<Promise<CryptoKey>>({ max: maxKeys, ttlMs: Infinity });
+  const { keysUrls, timeoutMs = 2500, ttlMs = INSTALL_KEY_TTL_MS, maxKeys = 64, fetch: fetchImpl = fetch, now } = options;
+  if (!keysUrls.length) throw new RangeError('createInstallKeyResolver needs at least one key server.');
+  const cache = new LruCache<Promise<CryptoKey>>({ max: maxKeys, ttlMs, now });
 
-  async function load(kid: string): Promise<CryptoKey> {
+  /** One server's answer: a key, `unknown` (404/403: this server does not know the kid) or `unavailable`. */
+  async function fromServer(keysUrl: string, kid: string): Promise<CryptoKey | 'unknown' | 'unavailable'> {
     let response: Response;
     try {
-      response = await fetchImpl(`${keysUrl}/${encodeURIComponent(kid)}`, { signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetchImpl(`${keysUrl}/${encodeURIComponent(kid)}`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
     } catch {
-      throw new ConnectError('KEY_SERVER_UNAVAILABLE', 'The install key server did not answer; retry later.');
+      return 'unavailable';
     }
     if (response.status === 404 || response.status === 403) {
-      throw new ConnectError('UNKNOWN_KEY', 'The install token was signed with an unknown key.');
+      await response.body?.cancel();
+      return 'unknown';
     }
     if (!response.ok) {
-      throw new ConnectError('KEY_SERVER_UNAVAILABLE', `The install key server answered ${response.status}; retry later.`);
+      await response.body?.cancel();
+      return 'unavailable';
     }
-    const pem = (await response.text()).trim();
-    if (pem.length > MAX_KEY_BYTES) throw new ConnectError('KEY_SERVER_UNAVAILABLE', 'The install key server sent an invalid key.');
     try {
+      const pem = (await response.text()).trim();
+      if (pem.length > MAX_KEY_BYTES) return 'unavailable';
       return await importSPKI(pem, 'RS256');
     } catch {
-      throw new ConnectError('KEY_SERVER_UNAVAILABLE', 'The install key server sent an invalid key.');
+      return 'unavailable';
     }
+  }
+
+  async function load(kid: string): Promise<CryptoKey> {
+    let unavailable = false;
+    for (const keysUrl of keysUrls) {
+      const answer = await fromServer(keysUrl, kid);
+      if (typeof answer !== 'string') return answer;
+      if (answer === 'unavailable') unavailable = true;
+    }
+    // Only when every server answered and none knows the kid is the key unknown; otherwise Atlassian retries.
+    if (unavailable) throw new ConnectError('KEY_SERVER_UNAVAILABLE', 'The install key server did not answer; retry later.');
+    throw new ConnectError('UNKNOWN_KEY', 'The install token was signed with an unknown key.');
   }
 
   return (kid) => {

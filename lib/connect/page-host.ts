@@ -1,8 +1,9 @@
 /**
  * The product that framed an iframe page. Connect iframe URLs carry `xdm_e` (the product's origin) and `cp`
- * (its context path, e.g. `/wiki`); the page loads Atlassian's all.js from `<xdm_e><cp>/atlassian-connect/all.js`.
- * Both are covered by the page-load JWT's qsh, but a tenant signs its own URLs, so they must also name that
- * tenant's own site: otherwise a site could point the app's page at a script on any host.
+ * (its context path, e.g. `/wiki`). On a real site the page loads all.js from Atlassian's CDN; in the simulator
+ * (a loopback site) from `<xdm_e><cp>/atlassian-connect/all.js` (lib/ap allJsUrl). Both are covered by the
+ * page-load JWT's qsh, but a tenant signs its own URLs, so they must also name that tenant's own site:
+ * otherwise a site could point the app's page at a script on any host, or pass itself off as the simulator.
  */
 import { ConnectError } from './errors';
 import { normalizeBaseUrl } from './hosts';
@@ -18,7 +19,7 @@ export function pageProductUrl(url: URL, tenant: Pick<Tenant, 'baseUrl' | 'displ
   const contextPath = url.searchParams.get('cp') ?? '';
   let productUrl: string | null = null;
   try {
-    // A path and nothing else: the page appends `/atlassian-connect/all.js` to exactly what is checked here.
+    // A path and nothing else: in the simulator the page appends `/atlassian-connect/all.js` to exactly what is checked here.
     if (CONTEXT_PATH.test(contextPath)) productUrl = normalizeBaseUrl(new URL(origin).origin + contextPath);
   } catch {
     // not a URL: refused below

@@ -3,6 +3,12 @@
  * Forge, whose Connect modules keep calling this backend. A pure function: descriptor in, manifest and
  * warnings out. Anything the manifest cannot carry is reported as a warning, never dropped silently.
  *
+ * The manifest holds no URL and no per-environment key: `app.connect.key` is `${CONNECT_KEY}` and the
+ * remote's `baseUrl` is `${APP_URL}`, manifest variables the Forge CLI fills from its environment at each
+ * deploy (`npm run forge:deploy` sets both), as Atlassian's dev-loop page shows:
+ * https://developer.atlassian.com/platform/adopting-forge-from-connect/devloop/
+ * https://developer.atlassian.com/platform/forge/manifest-reference/variables/
+ *
  * The shape follows Atlassian's manifest reference and the output of Atlassian's own converter
  * (`npx connect-to-forge convert`, which the manifest reference names as the tool that fills `connectModules`):
  * - https://developer.atlassian.com/platform/forge/manifest-reference/            (app, app.connect, connectModules)
@@ -33,6 +39,9 @@ export type ConnectModule = { key: string } & Record<string, unknown>;
 
 export type FetchBackendEntry = string | { remote: string } | { address: string };
 
+/** `environment.variables`: a name, or a name with the value used when the environment does not set it. */
+export type ManifestVariable = string | { key: string; default: string };
+
 export interface ForgeManifest {
   app: {
     id: string;
@@ -47,7 +56,26 @@ export interface ForgeManifest {
   };
   /** `<product>:<connect module type>` → modules, fields as in the descriptor. */
   connectModules: Record<string, ConnectModule[]>;
+  /** Forge modules: the migration declaration, and a native manifest's modules when merged. */
+  modules?: Record<string, Record<string, unknown>[]>;
+  resources?: { key: string; path: string; [field: string]: unknown }[];
+  environment: { variables: ManifestVariable[] };
 }
+
+/** The manifest variables the Forge CLI substitutes at deploy time (set by `npm run forge:deploy`). */
+export const CONNECT_KEY_VARIABLE = 'CONNECT_KEY';
+export const APP_URL_VARIABLE = 'APP_URL';
+
+/**
+ * `connectToForgeMigration`: what admins see about the app during Connect's end of support (a banner linking
+ * to the migration plan). @forge/manifest 13.7.0 names the module `connectToForgeMigration` (an early version
+ * of Atlassian's page wrote `core:connectToForgeMigration`, which the validator refuses).
+ * https://developer.atlassian.com/platform/adopting-forge-from-connect/connect-to-forge-migration-module/
+ */
+export const MIGRATION_MODULE = 'connectToForgeMigration';
+export const MIGRATION_MODULE_KEY = 'connect-to-forge-migration';
+export const MIGRATION_COMMITMENTS = ['YES', 'NO', 'UNDECIDED'] as const;
+export type MigrationCommitment = (typeof MIGRATION_COMMITMENTS)[number];
 
 export type ManifestWarningCode =
   /** A module (or one entry of it) is not in the manifest; the message says why and what to do. */
@@ -90,6 +118,8 @@ export interface ManifestOptions {
   appSystemToken?: boolean;
   /** Ask Forge to send `x-forge-oauth-user` to the remote (adds `read:app-user-token`). Default false. */
   appUserToken?: boolean;
+  /** Adds the `connectToForgeMigration` declaration: the https page of the migration plan, and the commitment. */
+  migration?: { guideUrl: string; willMigrateToForgeBeforeEOS: MigrationCommitment };
 }
 
 /** Forge module keys (and so `connectModules` keys): https://developer.atlassian.com/platform/forge/manifest-reference/modules/ */
@@ -130,8 +160,8 @@ const NATIVE_ONLY_MODULES: Record<Product, Record<string, string>> = {
 };
 
 /**
- * Builds the Connect-on-Forge manifest for a rendered descriptor (`renderDescriptor(appUrl)`); the remote's
- * `baseUrl` is the descriptor's `baseUrl`.
+ * Builds the Connect-on-Forge manifest for a descriptor (`renderDescriptor(appUrl)`). The remote's `baseUrl`
+ * is `${APP_URL}` and the Connect key `${CONNECT_KEY}` (default: the descriptor's key, the production key).
  *
  * @example const { manifest, warnings } = translateDescriptor(renderDescriptor(appUrl), { appId });
  */
@@ -180,7 +210,7 @@ export function translateDescriptor(descriptor: Descriptor, options: ManifestOpt
   if (appSystemToken) scopes.push('read:app-system-token');
   if (appUserToken) scopes.push('read:app-user-token');
 
-  const remote: ForgeRemote = { key: remoteKey, baseUrl: descriptor.baseUrl };
+  const remote: ForgeRemote = { key: remoteKey, baseUrl: `\${${APP_URL_VARIABLE}}` };
   if (operations.length) remote.operations = [...operations];
   if (operations.includes('storage')) remote.storage = { inScopeEUD: options.storesEndUserData ?? true };
   if (appSystemToken || appUserToken) {
@@ -192,13 +222,22 @@ export function translateDescriptor(descriptor: Descriptor, options: ManifestOpt
   const manifest: ForgeManifest = {
     app: {
       id: options.appId,
-      connect: { key: descriptor.key, remote: remoteKey },
+      connect: { key: `\${${CONNECT_KEY_VARIABLE}}`, remote: remoteKey },
       runtime: { name: options.runtime ?? 'nodejs24.x' },
     },
     remotes: [remote],
     permissions: { scopes },
     connectModules,
+    environment: {
+      // The production key as the default: a development environment gets its own key from forge:deploy.
+      variables: [{ key: CONNECT_KEY_VARIABLE, default: descriptor.key }, APP_URL_VARIABLE],
+    },
   };
+  if (options.migration) {
+    manifest.modules = {
+      [MIGRATION_MODULE]: [{ key: MIGRATION_MODULE_KEY, migrationGuideUrl: options.migration.guideUrl, willMigrateToForgeBeforeEOS: options.migration.willMigrateToForgeBeforeEOS }],
+    };
+  }
   // A paid Connect app must stay paid on Forge and a free one free:
   // https://developer.atlassian.com/platform/adopting-forge-from-connect/limitations-and-differences/
   if (typeof descriptor.enableLicensing === 'boolean') manifest.app.licensing = { enabled: descriptor.enableLicensing };

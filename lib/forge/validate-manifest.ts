@@ -1,18 +1,18 @@
 /**
- * Structural checks of a Connect-on-Forge manifest, from the rules Atlassian's manifest reference states.
- * Not `forge lint` (which knows every module's schema and runs against your registered app): a guard that
- * the generator never writes a manifest that is wrong in a way the documentation already tells us.
- * - https://developer.atlassian.com/platform/forge/manifest-reference/
- * - https://developer.atlassian.com/platform/forge/manifest-reference/remotes/
- * - https://developer.atlassian.com/platform/forge/manifest-reference/permissions/
+ * Checks a manifest.yml the way Forge will: Atlassian's own validator, `@forge/manifest` (the schema and
+ * cross-checks `forge lint` and `forge deploy` run: properties, runtime, module keys and types, remotes,
+ * storage, scopes, Custom UI resources on disk), with the manifest variables (`${APP_URL}`, `${CONNECT_KEY}`)
+ * substituted from the given environment exactly as the Forge CLI substitutes them.
+ *
+ * Plus the few rules it does not state (checked against @forge/manifest 13.7.0, which accepts each of these):
+ * `app.id` is an app ARI, a remote is a public https URL, `connectModules` keys have Forge's key pattern,
+ * Connect lifecycle URLs are paths, webhooks have an event and a URL, a remote that asks for a token has the
+ * scope that token needs, a `fetch.backend` remote declares the fetch operation, no scope twice, 200 KB.
  */
-import { APP_KEY_PATTERN } from '../connect/descriptor';
-import { isLoopbackHost } from '../connect/hosts';
+import { readFile } from 'node:fs/promises';
+import { isPublicHttpsUrl } from '../connect/hosts';
 import { FORGE_APP_ID_PATTERN } from './config';
-import { MODULE_KEY_PATTERN, REMOTE_OPERATIONS } from './manifest';
-
-/** The top-level properties the manifest reference lists. */
-const TOP_LEVEL = new Set(['app', 'modules', 'permissions', 'connectModules', 'endpoint', 'providers', 'remotes', 'resources', 'services', 'environment', 'translations']);
+import { MODULE_KEY_PATTERN } from './manifest';
 
 /** "The Forge platform enforces a maximum file size limit of 200 KB for the manifest.yml file." */
 export const MANIFEST_MAX_BYTES = 200 * 1024;
@@ -24,199 +24,128 @@ export const MANIFEST_MAX_BYTES = 200 * 1024;
  */
 export const UNREGISTERED_APP_ID = 'ari:cloud:ecosystem::app/invalid-run-forge-register';
 
-/** Remote keys: the module key pattern, at most 23 characters. */
-const REMOTE_KEY_MAX = 23;
+export interface ManifestCheck {
+  /** What makes Forge (or this app) refuse the manifest; empty when none. */
+  errors: string[];
+  /** What @forge/manifest reports as a warning. */
+  warnings: string[];
+}
 
-/** Forge runtimes the manifest reference lists (`nodejs24.x`, `nodejs22.x`, `nodejs20.x`). */
-const RUNTIME_PATTERN = /^nodejs\d+\.x$/;
-
-/** `<product>:<Connect module type>`, e.g. `jira:webPanels`. */
-const CONNECT_MODULE_TYPE = /^(jira|confluence|compass):[a-zA-Z]+$/;
+export interface ValidateOptions {
+  /** Values for the manifest variables, as the Forge CLI would take them from its environment. */
+  env: Record<string, string | undefined>;
+  /** Accept the placeholder id that `forge register` replaces. */
+  unregistered?: boolean;
+}
 
 /**
- * Lists what is structurally wrong with a manifest object; empty when nothing is.
+ * Validates a manifest file with @forge/manifest and this module's own rules.
  *
- * `unregistered` accepts the placeholder app id that `forge register` replaces.
+ * @example const { errors } = await validateManifestFile('forge/manifest.yml', { env: { APP_URL: 'https://notes.example.com' } })
+ */
+export async function validateManifestFile(file: string, options: ValidateOptions): Promise<ManifestCheck> {
+  const text = await readFile(file, 'utf8');
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  if (Buffer.byteLength(text) > MANIFEST_MAX_BYTES) errors.push(`the manifest is over Forge's ${MANIFEST_MAX_BYTES / 1024} KB limit`);
+
+  const forge = await import('@forge/manifest');
+  await withManifestVariables(options.env, async () => {
+    const result = await forge.validate(false, file);
+    for (const e of result.errors ?? []) (e.level === 'error' ? errors : warnings).push(`${e.line ? `line ${e.line}: ` : ''}${e.message}`);
+    // The same substitution as the CLI, so the rules below see the URL and key Forge will see.
+    let manifest: unknown;
+    try {
+      manifest = new forge.ManifestParserBuilder().withInterpolators().build().parseManifest({ content: text, filePath: file });
+    } catch {
+      return; // not YAML, or a variable is missing: @forge/manifest has said so
+    }
+    errors.push(...manifestProblems(manifest, { unregistered: options.unregistered }));
+  });
+  return { errors, warnings };
+}
+
+/**
+ * The rules @forge/manifest lacks, over a parsed (variables substituted) manifest; empty when none fails.
  *
- * @example expect(manifestProblems(translateDescriptor(d, { appId }).manifest)).toEqual([])
+ * @example expect(manifestProblems(parse(yaml))).toEqual([])
  */
 export function manifestProblems(manifest: unknown, options: { unregistered?: boolean } = {}): string[] {
   const problems: string[] = [];
   const problem = (p: string) => problems.push(p);
   if (!isObject(manifest)) return ['the manifest must be a mapping'];
 
-  for (const key of Object.keys(manifest)) if (!TOP_LEVEL.has(key)) problem(`"${key}" is not a manifest property`);
-
-  const remoteKeys = remotesProblems(manifest.remotes, problem);
-  const hasConnectModules = manifest.connectModules !== undefined;
-
-  const app = manifest.app;
-  if (!isObject(app)) {
-    problem('"app" is required');
-  } else {
-    const placeholder = options.unregistered && app.id === UNREGISTERED_APP_ID;
-    if (!placeholder && (typeof app.id !== 'string' || !FORGE_APP_ID_PATTERN.test(app.id))) problem('"app.id" must be ari:cloud:ecosystem::app/<uuid>');
-    if (!isObject(app.runtime) || typeof app.runtime.name !== 'string' || !RUNTIME_PATTERN.test(app.runtime.name)) {
-      problem('"app.runtime.name" must name a Forge runtime such as nodejs24.x');
-    }
-    if (app.licensing !== undefined && (!isObject(app.licensing) || typeof app.licensing.enabled !== 'boolean')) {
-      problem('"app.licensing.enabled" must be a boolean');
-    }
-    const connect = app.connect;
-    if (connect === undefined) {
-      if (hasConnectModules) problem('"app.connect" is required when the manifest has connectModules');
-    } else if (!isObject(connect)) {
-      problem('"app.connect" must be a mapping');
-    } else {
-      if (typeof connect.key !== 'string' || !APP_KEY_PATTERN.test(connect.key)) problem('"app.connect.key" must be the Connect app key');
-      if (connect.remote === undefined) {
-        if (hasConnectModules) problem('"app.connect.remote" is required when the manifest has connectModules');
-      } else if (typeof connect.remote !== 'string' || !remoteKeys.has(connect.remote)) {
-        problem('"app.connect.remote" must be the key of an entry in "remotes"');
-      }
-    }
+  const app = isObject(manifest.app) ? manifest.app : {};
+  const placeholder = options.unregistered && app.id === UNREGISTERED_APP_ID;
+  if (!placeholder && (typeof app.id !== 'string' || !FORGE_APP_ID_PATTERN.test(app.id))) {
+    problem(app.id === UNREGISTERED_APP_ID ? '"app.id" is still the placeholder: run `forge register` first' : '"app.id" must be ari:cloud:ecosystem::app/<uuid>');
   }
 
-  const moduleKeys = new Set<string>();
-  const claimKey = (key: unknown, where: string) => {
-    if (typeof key !== 'string' || !MODULE_KEY_PATTERN.test(key)) problem(`${where}.key must match ${MODULE_KEY_PATTERN}`);
-    else if (moduleKeys.has(key)) problem(`${where}.key "${key}" is used twice; module keys are unique within the manifest`);
-    else moduleKeys.add(key);
-  };
+  const remotes = Array.isArray(manifest.remotes) ? manifest.remotes.filter(isObject) : [];
+  remotes.forEach((remote, i) => {
+    const urls = isObject(remote.baseUrl) ? Object.values(remote.baseUrl) : [remote.baseUrl];
+    // Forge calls the remote from Atlassian's network: a loopback or plain-http address can never work.
+    for (const url of urls) if (!isPublicHttpsUrl(url)) problem(`remotes[${i}].baseUrl must be a public https URL without query, fragment or credentials (is ${JSON.stringify(url)})`);
+  });
 
-  if (manifest.modules === undefined) {
-    if (!hasConnectModules) problem('"modules" is required unless the manifest has connectModules');
-  } else if (!isObject(manifest.modules) || !Object.keys(manifest.modules).length) {
-    problem('"modules" must be a non-empty mapping');
-  } else {
-    for (const [type, entries] of Object.entries(manifest.modules)) moduleList(entries, `modules.${type}`, problem, claimKey);
-  }
-
-  if (hasConnectModules) {
-    if (!isObject(manifest.connectModules)) {
-      problem('"connectModules" must be a mapping');
-    } else {
-      for (const [type, entries] of Object.entries(manifest.connectModules)) {
-        const where = `connectModules.${type}`;
-        if (!CONNECT_MODULE_TYPE.test(type)) problem(`${where}: module types are <product>:<Connect module type>, e.g. jira:webPanels`);
-        moduleList(entries, where, problem, claimKey);
-        if (Array.isArray(entries) && type.endsWith(':webhooks')) {
-          entries.forEach((e, i) => {
-            if (isObject(e) && (typeof e.event !== 'string' || typeof e.url !== 'string')) problem(`${where}[${i}] needs an "event" and a "url"`);
-          });
-        }
-        if (Array.isArray(entries) && type.endsWith(':lifecycle')) {
-          entries.forEach((e, i) => {
-            if (!isObject(e)) return;
-            for (const [field, url] of Object.entries(e)) {
-              if (field !== 'key' && (typeof url !== 'string' || !url.startsWith('/'))) problem(`${where}[${i}].${field} must be a path starting with /`);
-            }
-          });
+  const connectModules = isObject(manifest.connectModules) ? manifest.connectModules : {};
+  for (const [type, entries] of Object.entries(connectModules)) {
+    if (!Array.isArray(entries)) continue;
+    entries.forEach((e, i) => {
+      const where = `connectModules.${type}[${i}]`;
+      if (!isObject(e)) return;
+      if (typeof e.key !== 'string' || !MODULE_KEY_PATTERN.test(e.key)) problem(`${where}.key must match ${MODULE_KEY_PATTERN}`);
+      if (type.endsWith(':webhooks') && (typeof e.event !== 'string' || typeof e.url !== 'string')) problem(`${where} needs an "event" and a "url"`);
+      if (type.endsWith(':lifecycle')) {
+        for (const [field, url] of Object.entries(e)) {
+          if (field !== 'key' && (typeof url !== 'string' || !url.startsWith('/'))) problem(`${where}.${field} must be a path starting with /`);
         }
       }
-    }
+    });
   }
 
-  permissionsProblems(manifest.permissions, manifest.remotes, remoteKeys, problem);
+  const permissions = isObject(manifest.permissions) ? manifest.permissions : {};
+  const scopes = Array.isArray(permissions.scopes) ? permissions.scopes : isObject(permissions.scopes) ? Object.keys(permissions.scopes) : [];
+  if (new Set(scopes).size !== scopes.length) problem('"permissions.scopes" lists a scope twice');
+  // "If an endpoint opts to enable remote system token access, the read:app-system-token scope must also be specified."
+  for (const [token, scope] of [['appSystemToken', 'read:app-system-token'], ['appUserToken', 'read:app-user-token']] as const) {
+    const enabled = remotes.some((r) => isObject(r.auth) && isObject(r.auth[token]) && r.auth[token].enabled === true);
+    if (enabled && !scopes.includes(scope)) problem(`"permissions.scopes" must include ${scope} when a remote enables ${token}`);
+  }
+  const backend = isObject(permissions.external) && isObject(permissions.external.fetch) ? permissions.external.fetch.backend : undefined;
+  if (Array.isArray(backend)) {
+    backend.forEach((entry, i) => {
+      if (!isObject(entry) || typeof entry.remote !== 'string') return;
+      const remote = remotes.find((r) => r.key === entry.remote);
+      if (remote && Array.isArray(remote.operations) && !remote.operations.includes('fetch')) {
+        problem(`permissions.external.fetch.backend[${i}]: remote "${entry.remote}" must declare the fetch operation`);
+      }
+    });
+  }
   return problems;
 }
 
-function remotesProblems(remotes: unknown, problem: (p: string) => void): Set<string> {
-  const keys = new Set<string>();
-  if (remotes === undefined) return keys;
-  if (!Array.isArray(remotes)) {
-    problem('"remotes" must be a list');
-    return keys;
+/**
+ * @forge/manifest reads manifest variables from `process.env` (as the Forge CLI does), so they are set there
+ * for the duration of one validation and restored after it.
+ */
+async function withManifestVariables<T>(env: Record<string, string | undefined>, run: () => Promise<T>): Promise<T> {
+  const saved = new Map<string, string | undefined>();
+  for (const [name, value] of Object.entries(env)) {
+    saved.set(name, process.env[name]);
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
   }
-  remotes.forEach((remote, i) => {
-    const where = `remotes[${i}]`;
-    if (!isObject(remote)) return problem(`${where} must be a mapping`);
-    if (typeof remote.key !== 'string' || !MODULE_KEY_PATTERN.test(remote.key) || remote.key.length > REMOTE_KEY_MAX) {
-      problem(`${where}.key must match ${MODULE_KEY_PATTERN} and have at most ${REMOTE_KEY_MAX} characters`);
-    } else if (keys.has(remote.key)) {
-      problem(`${where}.key "${remote.key}" is used twice`);
-    } else {
-      keys.add(remote.key);
-    }
-    const urls = isObject(remote.baseUrl) ? Object.values(remote.baseUrl) : [remote.baseUrl];
-    if (isObject(remote.baseUrl) && typeof remote.baseUrl.default !== 'string') problem(`${where}.baseUrl.default is required with region-specific URLs`);
-    for (const url of urls) if (!isHttpsUrl(url)) problem(`${where}.baseUrl must be a public https URL without query or fragment`);
-    const operations = remote.operations;
-    if (operations !== undefined) {
-      if (!Array.isArray(operations) || operations.some((o) => !(REMOTE_OPERATIONS as readonly unknown[]).includes(o))) {
-        problem(`${where}.operations may only contain ${REMOTE_OPERATIONS.join(', ')}`);
-      } else if (operations.includes('storage') && (!isObject(remote.storage) || typeof remote.storage.inScopeEUD !== 'boolean')) {
-        problem(`${where}.storage.inScopeEUD is required when operations has storage`);
-      }
-    }
-    if (remote.auth !== undefined) {
-      if (!isObject(remote.auth)) problem(`${where}.auth must be a mapping`);
-      else {
-        for (const [token, setting] of Object.entries(remote.auth)) {
-          if (token !== 'appSystemToken' && token !== 'appUserToken') problem(`${where}.auth.${token} is not a Forge token`);
-          else if (!isObject(setting) || typeof setting.enabled !== 'boolean') problem(`${where}.auth.${token}.enabled must be a boolean`);
-        }
-      }
-    }
-  });
-  return keys;
-}
-
-function permissionsProblems(permissions: unknown, remotes: unknown, remoteKeys: Set<string>, problem: (p: string) => void): void {
-  if (!isObject(permissions)) return void problem('"permissions" is required (with "scopes: []" when the app needs none)');
-  const scopes = permissions.scopes;
-  // Scopes are a list, or a map of scope → { allowImpersonation } for offline user impersonation.
-  const scopeNames = Array.isArray(scopes) ? scopes : isObject(scopes) ? Object.keys(scopes) : undefined;
-  if (!scopeNames || scopeNames.some((s) => typeof s !== 'string' || !/^[a-z0-9.:-]+$/.test(s))) {
-    problem('"permissions.scopes" must be a list of scope names');
-  } else if (new Set(scopeNames).size !== scopeNames.length) {
-    problem('"permissions.scopes" lists a scope twice');
-  } else if (Array.isArray(remotes)) {
-    // "If an endpoint opts to enable remote system token access, the read:app-system-token scope must also be specified."
-    for (const token of ['appSystemToken', 'appUserToken'] as const) {
-      const scope = token === 'appSystemToken' ? 'read:app-system-token' : 'read:app-user-token';
-      const enabled = remotes.some((r) => isObject(r) && isObject(r.auth) && isObject(r.auth[token]) && r.auth[token].enabled === true);
-      if (enabled && !scopeNames.includes(scope)) problem(`"permissions.scopes" must include ${scope} when a remote enables ${token}`);
-    }
-  }
-  const backend = isObject(permissions.external) && isObject(permissions.external.fetch) ? permissions.external.fetch.backend : undefined;
-  if (backend === undefined) return;
-  if (!Array.isArray(backend)) return void problem('"permissions.external.fetch.backend" must be a list');
-  backend.forEach((entry, i) => {
-    const where = `permissions.external.fetch.backend[${i}]`;
-    if (typeof entry === 'string') {
-      if (!/^(\*\.)?[.a-zA-Z0-9_\-/:~#%]+$/.test(entry)) problem(`${where} is not a valid domain`);
-    } else if (isObject(entry) && typeof entry.remote === 'string') {
-      if (!remoteKeys.has(entry.remote)) problem(`${where}.remote must be the key of an entry in "remotes"`);
-      const remote = Array.isArray(remotes) ? remotes.find((r) => isObject(r) && r.key === entry.remote) : undefined;
-      if (isObject(remote) && Array.isArray(remote.operations) && !remote.operations.includes('fetch')) {
-        problem(`${where}: remote "${entry.remote}" must declare the fetch operation`);
-      }
-    } else if (!(isObject(entry) && typeof entry.address === 'string')) {
-      problem(`${where} must be a domain, { address } or { remote }`);
-    }
-  });
-}
-
-function moduleList(entries: unknown, where: string, problem: (p: string) => void, claimKey: (key: unknown, where: string) => void): void {
-  if (!Array.isArray(entries) || !entries.length) return void problem(`${where} must be a non-empty list`);
-  entries.forEach((entry, i) => {
-    if (!isObject(entry)) problem(`${where}[${i}] must be a mapping`);
-    else claimKey(entry.key, `${where}[${i}]`);
-  });
-}
-
-function isHttpsUrl(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
   try {
-    const url = new URL(v);
-    // Forge calls the remote from Atlassian's network, so a loopback address can never be reached.
-    return url.protocol === 'https:' && !isLoopbackHost(url.hostname) && !url.search && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
+    return await run();
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+function isObject(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -25,7 +25,8 @@ describe('configuration', () => {
     expect(config.appUrl).toBe('http://localhost:3000');
     expect(config.databaseUrl).toBe('file:./.data/dev.db');
     expect(config.allowedHosts).toEqual(DEFAULT_ALLOWED_HOSTS);
-    expect(config.installKeysUrl).toBe('https://connect-install-keys.atlassian.com');
+    // atlassian-connect-express 11.5.0's order: the ASAP key distribution, then the older CDN.
+    expect(config.installKeysUrls).toEqual(['https://asap-distribution.us-west-2.prod.atl-asap.net', 'https://connect-install-keys.atlassian.com']);
     expect(config.oauthUrl).toBe('https://oauth-2-authorization-server.services.atlassian.com');
     expect(readFileSync(path.join(dir, '.data/dev-encryption.key'), 'utf8').trim()).toBe(config.encryptionKey.key.toString('base64'));
   });
@@ -88,16 +89,33 @@ describe('configuration', () => {
     expect(configError({ ...production, CONNECT_ALLOWED_HOSTS: '*' }).variable).toBe('CONNECT_ALLOWED_HOSTS');
   });
 
+  it('takes CONNECT_INSTALL_KEYS_URL as key servers tried in order', () => {
+    expect(parseConfig({ ...production, CONNECT_INSTALL_KEYS_URL: 'https://keys.example.com, https://keys2.example.com/' }, tmp()).installKeysUrls).toEqual(['https://keys.example.com', 'https://keys2.example.com']);
+  });
+
+  it('refuses a CONNECT_INSTALL_KEYS_URL list with one plain-http server off this machine', () => {
+    expect(configError({ ...production, CONNECT_INSTALL_KEYS_URL: 'https://keys.example.com,http://keys.example.com' }).variable).toBe('CONNECT_INSTALL_KEYS_URL');
+  });
+
+  it('takes CONNECT_KEY as the Connect key of this deployment (a Forge environment with its own key)', () => {
+    expect(parseConfig({ ...production, CONNECT_KEY: 'com.example.notes.dev' }, tmp()).connectKey).toBe('com.example.notes.dev');
+    expect(parseConfig(production, tmp()).connectKey).toBeUndefined();
+  });
+
+  it('refuses a CONNECT_KEY that is not a Connect app key', () => {
+    expect(configError({ ...production, CONNECT_KEY: 'has spaces' }).variable).toBe('CONNECT_KEY');
+  });
+
   it('refuses a malformed CONNECT_INSTALL_KEYS_URL', () => {
     expect(configError({ ...production, CONNECT_INSTALL_KEYS_URL: 'ftp://keys' }).variable).toBe('CONNECT_INSTALL_KEYS_URL');
   });
 
   it.each([
-    ['CONNECT_INSTALL_KEYS_URL', 'installKeysUrl'],
-    ['CONNECT_OAUTH_URL', 'oauthUrl'],
-  ] as const)('refuses plain http for %s except on this machine', (name, field) => {
+    ['CONNECT_INSTALL_KEYS_URL', (c: ReturnType<typeof parseConfig>) => c.installKeysUrls, (u: string) => [u]],
+    ['CONNECT_OAUTH_URL', (c: ReturnType<typeof parseConfig>) => c.oauthUrl, (u: string) => u],
+  ] as const)('refuses plain http for %s except on this machine', (name, field, expected) => {
     expect(configError({ ...production, [name]: 'http://keys.example.com' }).variable).toBe(name);
-    expect(parseConfig({ ...production, [name]: 'http://127.0.0.1:4000/install-keys/' }, tmp())[field]).toBe('http://127.0.0.1:4000/install-keys');
-    expect(parseConfig({ ...production, [name]: 'http://[::1]:4000' }, tmp())[field]).toBe('http://[::1]:4000');
+    expect(field(parseConfig({ ...production, [name]: 'http://127.0.0.1:4000/install-keys/' }, tmp()))).toEqual(expected('http://127.0.0.1:4000/install-keys'));
+    expect(field(parseConfig({ ...production, [name]: 'http://[::1]:4000' }, tmp()))).toEqual(expected('http://[::1]:4000'));
   });
 });

@@ -16,7 +16,7 @@ const URL_INSTALLED = `${APP_URL}/api/lifecycle/installed`;
 
 function verify(token: string | undefined, options: { url?: string; resolver?: ReturnType<typeof createInstallKeyResolver> } = {}) {
   const request = token === undefined ? lifecycleRequest('installed', {}) : new Request(options.url ?? URL_INSTALLED, { method: 'POST', headers: { authorization: `JWT ${token}` } });
-  return verifyInstallToken(request, { appBaseUrl: APP_URL, resolveKey: options.resolver ?? createInstallKeyResolver({ keysUrl: keys.url }) });
+  return verifyInstallToken(request, { appBaseUrl: APP_URL, resolveKey: options.resolver ?? createInstallKeyResolver({ keysUrls: [keys.url] }) });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
@@ -77,7 +77,7 @@ describe('signed install token', () => {
   });
 
   it('answers a retryable 503 when the key server is unreachable', async () => {
-    const resolver = createInstallKeyResolver({ keysUrl: 'http://127.0.0.1:9' });
+    const resolver = createInstallKeyResolver({ keysUrls: ['http://127.0.0.1:9'] });
     const err = await rejection(verify(signInstallToken(keys, 'client-1', URL_INSTALLED), { resolver }));
     expect([err.code, err.status]).toEqual(['KEY_SERVER_UNAVAILABLE', 503]);
   });
@@ -86,7 +86,7 @@ describe('signed install token', () => {
     const hanging = createServer(() => {});
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
     const { port } = hanging.address() as AddressInfo;
-    const resolver = createInstallKeyResolver({ keysUrl: `http://127.0.0.1:${port}`, timeoutMs: 200 });
+    const resolver = createInstallKeyResolver({ keysUrls: [`http://127.0.0.1:${port}`], timeoutMs: 200 });
     const err = await rejection(verify(signInstallToken(keys, 'client-1', URL_INSTALLED), { resolver }));
     hanging.closeAllConnections();
     hanging.close();
@@ -97,14 +97,14 @@ describe('signed install token', () => {
     const failing = createServer((_, res) => res.writeHead(502).end());
     await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
     const { port } = failing.address() as AddressInfo;
-    const resolver = createInstallKeyResolver({ keysUrl: `http://127.0.0.1:${port}` });
+    const resolver = createInstallKeyResolver({ keysUrls: [`http://127.0.0.1:${port}`] });
     const err = await rejection(verify(signInstallToken(keys, 'client-1', URL_INSTALLED), { resolver }));
     failing.close();
     expect(err.code).toBe('KEY_SERVER_UNAVAILABLE');
   });
 
   it('fetches a key once and serves it from the cache afterwards', async () => {
-    const resolver = createInstallKeyResolver({ keysUrl: keys.url });
+    const resolver = createInstallKeyResolver({ keysUrls: [keys.url] });
     const before = keys.fetches();
     await Promise.all([1, 2, 3].map(() => verify(signInstallToken(keys, 'client-1', URL_INSTALLED), { resolver })));
     await verify(signInstallToken(keys, 'client-1', URL_INSTALLED), { resolver });
@@ -112,7 +112,7 @@ describe('signed install token', () => {
   });
 
   it('does not cache a failed key fetch', async () => {
-    const resolver = createInstallKeyResolver({ keysUrl: keys.url });
+    const resolver = createInstallKeyResolver({ keysUrls: [keys.url] });
     const before = keys.fetches();
     await rejection(verify(signInstallToken(keys, 'client-1', URL_INSTALLED, { kid: 'missing-kid' }), { resolver }));
     await rejection(verify(signInstallToken(keys, 'client-1', URL_INSTALLED, { kid: 'missing-kid' }), { resolver }));

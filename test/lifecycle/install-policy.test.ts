@@ -40,7 +40,7 @@ forEachDatabase('install policy', (t: DatabaseContext) => {
         appBaseUrl: APP_URL,
         appKey: APP_KEY,
         allowedHosts: ['*.atlassian.net'],
-        resolveInstallKey: createInstallKeyResolver({ keysUrl: keys.url }),
+        resolveInstallKey: createInstallKeyResolver({ keysUrls: [keys.url] }),
       });
       return new Response(null, { status: 204 });
     });

@@ -83,6 +83,8 @@ beforeAll(async () => {
   }
   const packed = await timed('npm pack', () => exec('npm', ['pack', '--pack-destination', work], { cwd: PACKAGE_DIR }));
   expect(packed.code, packed.stderr).toBe(0);
+  // postpack removes the template prepack built: no second copy of the app stays in the repository.
+  expect(existsSync(path.join(PACKAGE_DIR, 'template'))).toBe(false);
   tarball = path.join(work, packed.stdout.trim().split('\n').pop() as string);
   unpacked = path.join(work, 'unpacked');
   mkdirSync(unpacked);

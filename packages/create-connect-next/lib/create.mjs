@@ -263,7 +263,7 @@ async function create(answers, identity, ctx) {
   if (answers.db === 'postgres') say(`  createdb ${new URL(answers.databaseUrl).pathname.slice(1) || '<database>'}    # or edit DATABASE_URL in .env`);
   say(`  ${run} dev     # the app on http://localhost:3000, a simulated Jira on http://localhost:4000`);
   say(`  ${pm === 'npm' ? 'npm' : run} test        # types, unit tests, browser tests (needs PostgreSQL and Chromium: see README.md)`);
-  say('\nA real Jira site through a tunnel, development auto-install, Vercel: docs/deploy.md');
+  say('\nA real Jira site (Forge CLI: npm run forge:deploy), Vercel: docs/forge.md, docs/deploy.md');
   say(`Change the app key or name later with: ${run} rename -- --key <key> --name "<name>"`);
   return installed ? EXIT.ok : EXIT.failed;
 }
