@@ -16,19 +16,19 @@ import type { WebhookEffect } from './deliveries';
 export interface WebhookDefinition {
   /** The `webhookEvent` the body must carry. */
   event: string;
-  /** The effect of this (verified, JSON-object) body for `clientKey`, or null for none. Throws BAD_REQUEST. */
-  plan(body: Record<string, unknown>, clientKey: string): WebhookEffect | null;
+  /** The effect of this (verified, JSON-object) body on site `siteId`'s data, or null for none. Throws BAD_REQUEST. */
+  plan(body: Record<string, unknown>, siteId: string): WebhookEffect | null;
 }
 
 export const WEBHOOKS = {
   /** The issue is gone: so are its notes, in this site only. */
   'issue-deleted': {
     event: 'jira:issue_deleted',
-    plan(body, clientKey) {
+    plan(body, siteId) {
       const issueKey = (body.issue as { key?: unknown } | undefined)?.key;
       if (!isIssueKey(issueKey)) throw new ConnectError('BAD_REQUEST', 'The webhook has no valid issue.key.');
       return async (notes) => {
-        await notes.deleteForIssue(clientKey, issueKey);
+        await notes.deleteForIssue(siteId, issueKey);
       };
     },
   },
@@ -38,7 +38,7 @@ export const WEBHOOKS = {
    */
   'issue-updated': {
     event: 'jira:issue_updated',
-    plan(body, clientKey) {
+    plan(body, siteId) {
       const items = (body.changelog as { items?: unknown } | undefined)?.items;
       if (!Array.isArray(items)) return null;
       const change = items.find((i): i is Record<string, unknown> => typeof i === 'object' && i !== null && String((i as { field?: unknown }).field).toLowerCase() === 'key');
@@ -47,7 +47,7 @@ export const WEBHOOKS = {
       if (!isIssueKey(from) || !isIssueKey(to)) throw new ConnectError('BAD_REQUEST', 'The webhook changelog has an invalid issue key change.');
       if (from === to) return null;
       return async (notes) => {
-        await notes.renameIssue(clientKey, from, to, projectKeyOf(to));
+        await notes.renameIssue(siteId, from, to, projectKeyOf(to));
       };
     },
   },
