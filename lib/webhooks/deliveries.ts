@@ -33,8 +33,8 @@ export interface DeliveryKey {
   event: string;
 }
 
-/** What a webhook effect may change: the notes, inside the delivery's transaction. */
-export type WebhookEffect = (notes: NotesStore) => Promise<void>;
+/** What a webhook effect may change: the notes of the delivery's site, inside the delivery's transaction. */
+export type WebhookEffect = (notes: NotesStore, siteId: string) => Promise<void>;
 
 export interface WebhookDeliveries {
   /**
@@ -57,7 +57,7 @@ const DUPLICATE = new Error('duplicate webhook delivery');
 /**
  * @example
  * const deliveries = createWebhookDeliveries(getDb());
- * await deliveries.processOnce({ siteId, webhookId, event }, (notes) => notes.deleteForIssue(siteId, key).then(() => {}));
+ * await deliveries.processOnce({ siteId, webhookId, event }, (notes, site) => notes.deleteForIssue(site, key).then(() => {}));
  */
 export function createWebhookDeliveries(db: Db, options: WebhookDeliveriesOptions = {}): WebhookDeliveries {
   const notesFor = options.notesStore ?? ((tx: NotesDb) => createNotesStore(tx));
@@ -73,7 +73,7 @@ export function createWebhookDeliveries(db: Db, options: WebhookDeliveriesOption
               throw isUniqueConstraintError(err) ? DUPLICATE : err;
             }
           }
-          await effect(notesFor(tx));
+          await effect(notesFor(tx), siteId);
         });
         return 'processed';
       } catch (err) {

@@ -50,7 +50,7 @@ export async function receiveWebhook(name: string, request: Request, deps: Webho
   // The route is the declared subscription; a body for another event is a misrouted (or replayed) request.
   if (event !== webhook.event) throw new ConnectError('BAD_REQUEST', `This URL accepts ${webhook.event} webhooks only.`);
 
-  const effect = webhook.plan(body as Record<string, unknown>, tenant.siteId);
+  const effect = webhook.plan(body as Record<string, unknown>);
   const fields = { clientKey: tenant.clientKey, event, webhookId: webhookId ?? null, retry: retryOf(request) };
   if (!effect) {
     log.info('webhook_ignored', fields);
