@@ -32,7 +32,7 @@ export interface LifecycleDeps {
   allowedHosts: string[];
   resolveInstallKey: InstallKeyResolver;
   /** Links a Connect installation to its Forge installation (lib/sites/). Without it, nothing is linked. */
-  sites?: Pick<SiteStore, 'linkConnectTenant' | 'tenantHoldingInstallation'>;
+  sites?: Pick<SiteStore, 'linkConnectTenant' | 'assertLinkable'>;
   now?: Date;
 }
 
@@ -63,10 +63,9 @@ async function handleSigned(event: 'installed' | 'uninstalled', request: Request
   if (holders.some((t) => t.clientKey !== payload.clientKey && t.state !== 'uninstalled')) {
     throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
   }
-  // An app registered on Forge sends its Forge installationId: one installation, one Connect tenant.
-  const holder = payload.installationId ? await deps.sites?.tenantHoldingInstallation(payload.installationId) : null;
-  if (holder && holder !== payload.clientKey) {
-    throw new ConnectError('CONFLICT', 'Another installation holds this installationId.');
+  // An app registered on Forge sends its Forge installationId: checked before anything is stored.
+  if (payload.installationId) {
+    await deps.sites?.assertLinkable({ clientKey: payload.clientKey, baseUrl: payload.baseUrl, installationId: payload.installationId });
   }
   await deps.store.saveInstall(payload, { iat: token.iat });
   // Joins the Forge installation's site, if Forge reached the app first (lib/sites/store.ts, "order problem").

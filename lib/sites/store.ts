@@ -58,8 +58,12 @@ export interface SiteStore {
    * tenant's (merging a Forge-created site into it). CONFLICT when the two cannot be one site.
    */
   linkConnectTenant(clientKey: string): Promise<void>;
-  /** The clientKey of the Connect tenant linked to this Forge installation, or null. */
-  tenantHoldingInstallation(installationId: string): Promise<string | null>;
+  /**
+   * Checks, before a signed Connect `installed` is stored, that its installationId can be linked: no other
+   * tenant holds it, and a Forge installation already seen with it is on the same site (site URL, cloudId).
+   * Throws CONFLICT otherwise, so a refused install stores nothing.
+   */
+  assertLinkable(install: { clientKey: string; baseUrl: string; installationId: string }): Promise<void>;
 }
 
 /** Attempts before a resolution that keeps losing races gives up (each loss means another request won). */
@@ -148,8 +152,14 @@ export function createSiteStore(db: Db): SiteStore {
   return {
     resolveForgeInstallation,
 
-    async tenantHoldingInstallation(installationId) {
-      return (await db.tenant.findUnique({ where: { installationId }, select: { clientKey: true } }))?.clientKey ?? null;
+    async assertLinkable({ clientKey, baseUrl, installationId }) {
+      const holder = await db.tenant.findUnique({ where: { installationId }, select: { clientKey: true } });
+      if (holder && holder.clientKey !== clientKey) throw new ConnectError('CONFLICT', 'Another installation holds this installationId.');
+      const installation = await db.forgeInstallation.findUnique({ where: { installationId }, select: { siteUrl: true, cloudId: true } });
+      if (!installation) return;
+      assertSameSite(baseUrl, installation.siteUrl ?? undefined);
+      const tenant = await db.tenant.findUnique({ where: { clientKey }, select: { site: { select: { cloudId: true } } } });
+      if (tenant?.site.cloudId && tenant.site.cloudId !== installation.cloudId) throw cloudConflict();
     },
 
     async recordLifecycle(claims, event, { iat, at = new Date() }) {
