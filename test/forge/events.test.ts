@@ -155,34 +155,44 @@ forEachDatabase('Forge events', (t) => {
     await event(site, installed(site));
     const siteId = await siteOf(site);
     const others = [createDb(t.url), createDb(t.url)];
+    const COPIES = 6;
     try {
       for (let round = 1; round <= 3; round++) {
         await note(siteId, `NOTE-${round}`);
-        let applied = 0;
-        const fits = await Promise.all([0, 1, 2, 3, 4, 5].map(() => siteFit(key, site, { principal: null })));
+        let entered = 0;
+        const overlaps: number[] = [];
+        const fits = await Promise.all(Array.from({ length: COPIES }, () => siteFit(key, site, { principal: null })));
         const responses = await Promise.all(
           fits.map((fit, i) => {
-            const db = i % 3 === 0 ? t.db : others[i % 3 - 1];
-            const d = deps(db);
-            const wrapped = {
-              ...d,
-              deliveries: {
-                ...d.deliveries,
-                processOnce: async (...args: Parameters<typeof d.deliveries.processOnce>) => {
-                  const outcome = await d.deliveries.processOnce(...args);
-                  if (outcome === 'processed') applied++;
-                  return outcome;
-                },
+            const d = deps(i % 3 === 0 ? t.db : others[(i % 3) - 1]);
+            const deliveries = {
+              ...d.deliveries,
+              processOnce: (key: Parameters<typeof d.deliveries.processOnce>[0], effect: Parameters<typeof d.deliveries.processOnce>[1]) => {
+                entered++;
+                return d.deliveries.processOnce(key, async (n, s) => {
+                  // On PostgreSQL, hold the first transaction open (its delivery row inserted, not committed)
+                  // until every copy has started its own: they overlap for real and wait on the unique key.
+                  // (SQLite serialises writers on one file lock, so there the copies simply queue.)
+                  if (t.dialect === 'postgresql') {
+                    const until = Date.now() + 3000;
+                    while (entered < COPIES && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+                    await new Promise((r) => setTimeout(r, 100));
+                  }
+                  overlaps.push(entered);
+                  await effect(n, s);
+                });
               },
             };
             return handle(async () => {
-              await receiveForgeEvent(forgeCall('/api/forge/events', fit, { body: deleted(`3000${round}`, `NOTE-${round}`) }), wrapped);
+              await receiveForgeEvent(forgeCall('/api/forge/events', fit, { body: deleted(`3000${round}`, `NOTE-${round}`) }), { ...d, deliveries });
               return new Response(null, { status: 204 });
             });
           }),
         );
-        expect(responses.map((r) => r.status)).toEqual([204, 204, 204, 204, 204, 204]);
-        expect(applied).toBe(1);
+        expect(responses.map((r) => r.status)).toEqual(Array(COPIES).fill(204));
+        // The effect ran once, and (PostgreSQL) while all copies were in flight.
+        expect(overlaps).toHaveLength(1);
+        if (t.dialect === 'postgresql') expect(overlaps[0]).toBe(COPIES);
         expect(await t.db.webhookDelivery.count({ where: { webhookId: `avi:jira:deleted:issue/3000${round}` } })).toBe(1);
         expect(await notes.listForIssue(siteId, `NOTE-${round}`)).toEqual([]);
       }
