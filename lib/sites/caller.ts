@@ -6,7 +6,7 @@
  * - Connect (lib/http/authenticate.ts, `authenticateCaller`): `siteId` of the tenant named by the verified
  *   JWT's `iss`, `accountId` = `sub`, `boundIssueKey` = `context.jira.issue.key`.
  * - Forge (lib/forge/caller.ts, `forgeCaller`): `siteId` resolved from the verified FIT's `app.installationId`
- *   and `context.cloudId` (./resolve.ts), `accountId` = `principal`, `boundIssueKey` = `context.extension.issue.key`.
+ *   and `context.cloudId` (./store.ts), `accountId` = `principal`, `boundIssueKey` = `context.extension.issue.key`.
  */
 import { ConnectError } from '../connect/errors';
 

@@ -12,7 +12,7 @@ import { createNote, deleteNote, listNotes, type NoteView } from '@/lib/notes/ap
 import { createNotesStore, type NotesStore } from '@/lib/notes/store';
 import { createSiteStore, type SiteStore } from '@/lib/sites/store';
 import type { Tenant } from '@/lib/tenants/types';
-import { createDb } from '@/lib/db/client';
+import { createDb, type Db } from '@/lib/db/client';
 import { forEachDatabase, installPayload } from '../helpers/db';
 import { ALICE, APP_URL, BOB, NOW, NOW_S, apiRequest, generalToken, issueToken } from '../notes/helpers';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
@@ -233,16 +233,18 @@ forEachDatabase('the Forge door', (t) => {
   it('two first-time FITs for one installation at once, on two app instances, end on one site', async () => {
     const second = createDb(t.url);
     try {
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < 3; round++) {
         const site = forgeSite();
-        const instances = [createSiteStore(t.db), createSiteStore(second), createSiteStore(t.db), createSiteStore(second)];
+        // Every instance looks the installation up and finds nothing before any of them creates it: the
+        // race the unique keys (Site.cloudId, ForgeInstallation.installationId) and the retry must settle.
+        const barrier = { waiting: 0, released: false };
+        const raced = (db: Db) => createSiteStore(lookupsMeetAt(db, barrier, 4));
+        const instances = [raced(t.db), raced(second), raced(t.db), raced(second)];
         const fits = await Promise.all(instances.map(() => siteFit(key, site)));
         const results = await Promise.all(
-          instances.map((store, i) => {
-            const request = forgeCall('/api/forge/notes', fits[i]);
-            return forgeCaller(request, { verify: { appId: APP_ID, keys }, sites: store }).then((r) => r.caller.siteId);
-          }),
+          instances.map((store, i) => forgeCaller(forgeCall('/api/forge/notes', fits[i]), { verify: { appId: APP_ID, keys }, sites: store }).then((r) => r.caller.siteId)),
         );
+        expect(barrier.released).toBe(true);
         expect(new Set(results).size).toBe(1);
         expect(await t.db.site.count({ where: { cloudId: site.cloudId } })).toBe(1);
         expect(await t.db.forgeInstallation.count({ where: { installationId: site.installationId } })).toBe(1);
@@ -252,3 +254,27 @@ forEachDatabase('the Forge door', (t) => {
     }
   });
 });
+
+/**
+ * `db`, except that the first `forgeInstallation.findUnique` of each caller waits until `n` callers have made
+ * theirs (at most 3 s): all of them see "no such installation" before any creates it.
+ */
+function lookupsMeetAt(db: Db, barrier: { waiting: number; released: boolean }, n: number): Db {
+  const installations = new Proxy(db.forgeInstallation, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== 'findUnique') return value;
+      return async (args: Parameters<Db['forgeInstallation']['findUnique']>[0]) => {
+        const found = await target.findUnique(args);
+        if (!barrier.released) {
+          barrier.waiting++;
+          if (barrier.waiting >= n) barrier.released = true;
+          const until = Date.now() + 3000;
+          while (!barrier.released && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+        }
+        return found;
+      };
+    },
+  });
+  return new Proxy(db, { get: (target, prop, receiver) => (prop === 'forgeInstallation' ? installations : Reflect.get(target, prop, receiver)) });
+}
