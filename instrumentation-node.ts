@@ -4,10 +4,14 @@
  * first one.
  */
 import { ConfigError, getConfig } from './lib/config';
+import { getForgeConfig } from './lib/forge/config';
 
 export function checkConfiguration(): void {
   try {
     getConfig();
+    // The Forge door's settings (FORGE_APP_ID, FORGE_JWKS_URL) too: a malformed app id must stop the server
+    // here, not answer 500 to the first Forge invocation.
+    getForgeConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`Configuration error: ${err.message}`);

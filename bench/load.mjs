@@ -1,6 +1,7 @@
 // Load benchmark of the hot paths, over real HTTP against a production build:
 //   an authenticated webhook (strict qsh), an iframe page load (strict qsh, proxy.ts + React render),
-//   a context-token API call (context-qsh + tenant lookup + notes query), and the unauthenticated
+//   a context-token API call (context-qsh + tenant lookup + notes query), the same notes API through the Forge
+//   door (FIT verified against a local JWKS + site resolution + notes query), and the unauthenticated
 //   descriptor route as this app's own ceiling.
 //
 //   npm run bench            (builds first; BENCH_SKIP_BUILD=1 reuses .next-bench)
@@ -15,8 +16,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
+import { createServer } from 'node:https';
 import autocannon from 'autocannon';
 import * as ajwt from 'atlassian-jwt';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startInstallKeyServer, signedInstall } from './product.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -40,6 +43,7 @@ rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 
 const keys = await startInstallKeyServer();
+const forge = await startForgePlatform();
 const env = {
   ...process.env,
   NODE_ENV: 'production',
@@ -51,6 +55,10 @@ const env = {
   CONNECT_ALLOWED_HOSTS: '*.atlassian.net',
   NEXT_DIST_DIR: '.next-bench',
   CONNECT_LOG: 'silent',
+  FORGE_APP_ID: forge.appId,
+  FORGE_JWKS_URL: forge.jwksUrl,
+  // Production accepts only an https JWKS: the bench's own, with a certificate only this run trusts.
+  NODE_EXTRA_CA_CERTS: forge.caFile,
 };
 const next = path.join(root, 'node_modules/next/dist/bin/next');
 
@@ -103,6 +111,18 @@ try {
     if (r.status !== 201) throw new Error(`seeding notes failed: ${r.status} ${await r.text()}`);
   }
 
+  // A Forge site with the same ten notes, through the Forge door. The FIT lives for the whole run (Forge's
+  // live for seconds): the cost measured is verifying it, not minting it.
+  const forgeFit = await forge.sign({ issueKey: 'BENCH-42', lifetime: 3600 });
+  for (let i = 0; i < 10; i++) {
+    const r = await fetch(`${APP_URL}/api/forge/notes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${forgeFit}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ issueKey: 'BENCH-42', projectKey: 'BENCH', text: `Forge benchmark note ${i}` }),
+    });
+    if (r.status !== 201) throw new Error(`seeding Forge notes failed: ${r.status} ${await r.text()}`);
+  }
+
   // A deletion of another issue: each delivery is recorded and applied in one transaction, as in production.
   const webhookPath = '/api/webhooks/issue-deleted';
   const webhookBody = JSON.stringify({
@@ -151,6 +171,11 @@ try {
       expect: 200,
       make: () => ({ url: `${APP_URL}/api/notes?issueKey=BENCH-42`, headers: { authorization: `JWT ${contextToken}` } }),
     },
+    forgeApi: {
+      label: 'GET /api/forge/notes?issueKey= (FIT RS256 + site resolution, 10 notes)',
+      expect: 200,
+      make: () => ({ url: `${APP_URL}/api/forge/notes?issueKey=BENCH-42`, headers: { authorization: `Bearer ${forgeFit}` } }),
+    },
   };
 
   // Preflight: each request is accepted as made, and refused without its token.
@@ -189,7 +214,7 @@ try {
     ]),
   );
   const ace = aceBaseline();
-  const aceFor = { webhook: 'webhook', webhookVerify: 'webhook', page: 'panel', api: 'api' };
+  const aceFor = { webhook: 'webhook', webhookVerify: 'webhook', page: 'panel', api: 'api', forgeApi: 'api' };
   console.log(`\n| target | req/s (median) | p50 ms | p99 ms | non-2xx | errors | vs own ceiling | vs ACE (${ace.source}) |`);
   console.log('|---|---|---|---|---|---|---|---|');
   for (const [name, s] of Object.entries(summary)) {
@@ -207,6 +232,45 @@ try {
 } finally {
   stopServer();
   await keys.close();
+  await forge.close();
+}
+
+/**
+ * Plays the Forge platform for the Forge door: an RS256 key, its JWKS over https on loopback (a self-signed
+ * certificate made with openssl for 127.0.0.1, trusted by the server through NODE_EXTRA_CA_CERTS), FITs for one site.
+ */
+async function startForgePlatform() {
+  const appId = 'ari:cloud:ecosystem::app/8db33809-1f32-48bb-8c52-5877dab48107';
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS256', use: 'sig' }] });
+  const caFile = path.join(dataDir, 'jwks-cert.pem');
+  const keyFile = path.join(dataDir, 'jwks-key.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', caFile], { stdio: 'ignore' });
+  if (made.status !== 0) throw new Error('openssl could not make the bench JWKS certificate');
+  const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(caFile) }, (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(jwks));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cloudId = randomUUID();
+  const installationId = `ari:cloud:ecosystem::installation/${randomUUID()}`;
+  return {
+    appId,
+    jwksUrl: `https://127.0.0.1:${server.address().port}/jwks.json`,
+    caFile,
+    sign: ({ issueKey, lifetime }) => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({
+        app: { id: appId, installationId, apiBaseUrl: `https://api.atlassian.com/ex/jira/${cloudId}`, environment: { type: 'DEVELOPMENT', id: randomUUID() }, module: { type: 'jira:issuePanel', key: 'notes' } },
+        context: { cloudId, siteUrl: 'https://bench-forge.atlassian.net', extension: { issue: { key: issueKey, id: '10042', type: 'Task' }, project: { key: 'BENCH', id: '10000' } } },
+        principal: ACCOUNT_ID,
+      })
+        .setProtectedHeader({ alg: 'RS256', kid: 'bench-1' })
+        .setIssuer('forge/invocation-token')
+        .setAudience(appId)
+        .setIssuedAt(now)
+        .setExpirationTime(now + lifetime)
+        .sign(privateKey);
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
 
 function run(request, duration) {

@@ -4,15 +4,20 @@
  */
 import * as ajwt from 'atlassian-jwt';
 import { jwtVerify } from 'jose';
-import { bench, describe } from 'vitest';
+import { afterAll, bench, describe } from 'vitest';
 import { HmacKeyCache, verifyConnectRequest } from '@/lib/connect/jwt';
 import { computeQsh, qshMatches } from '@/lib/connect/qsh';
+import { createForgeKeySet, verifyForgeInvocationToken, verifyForgeRequest } from '@/lib/forge/invocation-token';
+import { forgeSiteClaims } from '@/lib/forge/site-claims';
 import type { Tenant } from '@/lib/tenants/types';
+import { APP_ID, fitClaims, signFit, signingKey, startJwksServer } from '../test/forge/helpers/forge-platform';
 
 const APP_URL = 'https://app.example.com';
 const now = Math.floor(Date.now() / 1000);
 const tenant: Tenant = {
   clientKey: 'b3d1e9a4-1c2f-4e0b-9a7e-6f1c2b3d4e5f',
+  siteId: 'b3d1e9a4-1c2f-4e0b-9a7e-6f1c2b3d4e5f',
+  installationId: null,
   key: 'com.example.connect-next',
   baseUrl: 'https://bench.atlassian.net',
   displayUrl: null,
@@ -61,7 +66,23 @@ describe('qsh', () => {
   }, options);
 });
 
+// The Forge door: a FIT (RS256) against a key set already fetched from a JWKS on loopback (as after the first
+// request of a process), then the same with the claims read into a site.
+const forgeKey = await signingKey('bench-forge-1');
+const jwks = await startJwksServer([forgeKey.publicJwk]);
+const forgeKeys = createForgeKeySet({ jwksUrl: jwks.url });
+const fit = await signFit(forgeKey, { ...fitClaims(), exp: now + 3600 });
+await verifyForgeInvocationToken(fit, { appId: APP_ID, keys: forgeKeys }); // fetches the JWKS once
+const forgeRequest = new Request(`${APP_URL}/api/forge/notes`, { headers: { authorization: `Bearer ${fit}` } });
+afterAll(() => jwks.close());
+
 describe('verify', () => {
+  bench('verifyForgeInvocationToken (RS256, cached JWKS)', async () => {
+    await verifyForgeInvocationToken(fit, { appId: APP_ID, keys: forgeKeys });
+  }, options);
+  bench('verifyForgeRequest + forgeSiteClaims (the Forge door before the database)', async () => {
+    forgeSiteClaims((await verifyForgeRequest(forgeRequest, { appId: APP_ID, keys: forgeKeys })).invocation);
+  }, options);
   bench('verifyConnectRequest strict (cached key)', async () => {
     await verifyConnectRequest(strictRequest, { mode: 'strict', appBaseUrl: APP_URL, getTenant, keyCache });
   }, options);
