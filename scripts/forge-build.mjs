@@ -1,0 +1,44 @@
+/**
+ * `npm run forge:build`: bundles the Forge Custom UI (forge/src/<module>.tsx) into the static folders the
+ * manifest's `resources` point at (forge/static/<module>/main.js and main.css, beside the committed
+ * index.html). Forge hosts these files itself; the app's server is not involved.
+ *
+ * esbuild, not Next.js: Custom UI must be plain static files with relative URLs (Forge serves them from
+ * its CDN under a path it chooses), and a Next export would add a router, absolute /_next/ paths and a
+ * second build. esbuild reads the same tsconfig paths and JSX settings, bundles React, @atlaskit/button
+ * and @forge/bridge in well under a second, and is already a dependency of the toolchain.
+ *
+ *   npm run forge:build             production bundles (minified)
+ *   npm run forge:build -- --dev    readable bundles with source maps
+ */
+import { build } from 'esbuild';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dev = process.argv.includes('--dev');
+
+/** One entry per Custom UI module: its source and the resource folder in forge/manifest.yml. */
+export const FORGE_UI_ENTRIES = [
+  { source: 'forge/src/issue-panel.tsx', outdir: 'forge/static/issue-panel' },
+  { source: 'forge/src/global-page.tsx', outdir: 'forge/static/global-page' },
+];
+
+const started = Date.now();
+for (const entry of FORGE_UI_ENTRIES) {
+  await build({
+    absWorkingDir: root,
+    entryPoints: { main: entry.source },
+    outdir: entry.outdir,
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['es2022'],
+    jsx: 'automatic',
+    minify: !dev,
+    sourcemap: dev,
+    legalComments: 'none',
+    define: { 'process.env.NODE_ENV': JSON.stringify(dev ? 'development' : 'production') },
+    logLevel: 'warning',
+  });
+}
+console.log(`[forge:build] ${FORGE_UI_ENTRIES.map((e) => e.outdir).join(', ')} in ${Date.now() - started} ms`);
