@@ -13,6 +13,8 @@ const APP_URL = 'https://app.example.com';
 const now = Math.floor(Date.now() / 1000);
 const tenant: Tenant = {
   clientKey: 'b3d1e9a4-1c2f-4e0b-9a7e-6f1c2b3d4e5f',
+  siteId: 'b3d1e9a4-1c2f-4e0b-9a7e-6f1c2b3d4e5f',
+  installationId: null,
   key: 'com.example.connect-next',
   baseUrl: 'https://bench.atlassian.net',
   displayUrl: null,

@@ -22,6 +22,7 @@ export type ConnectErrorCode =
   | 'TENANT_DISABLED'
   | 'HOST_NOT_ALLOWED'
   | 'FORBIDDEN'
+  | 'ISOLATED_CLOUD_UNSUPPORTED'
   // 400 / 404 / 409 / 413 / 415: the request itself is wrong.
   | 'BAD_REQUEST'
   | 'NOT_FOUND'
@@ -50,6 +51,7 @@ const STATUS: Record<ConnectErrorCode, number> = {
   TENANT_DISABLED: 403,
   HOST_NOT_ALLOWED: 403,
   FORBIDDEN: 403,
+  ISOLATED_CLOUD_UNSUPPORTED: 403,
   BAD_REQUEST: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,

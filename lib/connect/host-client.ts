@@ -5,16 +5,15 @@
  * that one request by its `qsh`: https://developer.atlassian.com/cloud/jira/platform/understanding-jwt-for-connect-apps/
  * As a user, it carries an OAuth access token from the JWT bearer grant (see ./user-token).
  *
- * Either way a credential is only ever sent to the tenant's own origin and base path: relative paths are
- * resolved under `baseUrl`, absolute URLs elsewhere are refused, and redirects are followed by hand, only
- * within the tenant, re-signed for the new URL. (atlassian-connect-express once followed a redirect to
- * another host with the Authorization header attached: CVE-2023-28155.)
+ * Either way a credential is only ever sent to the tenant's own origin and base path: ./product-client.ts
+ * (shared with the Forge product client) resolves paths under `baseUrl`, refuses absolute URLs elsewhere, and
+ * follows redirects by hand, only within the tenant, re-signed for the new URL.
  */
 import { SignJWT } from 'jose';
 import { getConfig } from '../config';
 import { appKey as descriptorAppKey, descriptorTemplate } from './descriptor';
-import { ProductApiError, productErrorFromResponse } from './product-error';
-import { isWithinTenant, productBase, resolveProductUrl, type ProductBase } from './product-url';
+import { productClient, type ProductClient, type ProductFetchOptions } from './product-client';
+import { productBase } from './product-url';
 import { computeQsh } from './qsh';
 import {
   assertCanActAsUser,
@@ -34,13 +33,9 @@ export type HostClientTenant = Pick<Tenant, 'clientKey' | 'baseUrl' | 'sharedSec
  *
  * @example hostClient(tenant, { timeoutMs: 5000 })
  */
-export interface HostClientOptions {
+export interface HostClientOptions extends ProductFetchOptions {
   /** `iss` of app tokens. Default: the `key` of atlassian-connect.json. */
   appKey?: string;
-  /** Abort when no response headers arrived within this long (JSON helpers: no complete body). Default 10 000 ms. */
-  timeoutMs?: number;
-  /** Same-origin redirects followed (each re-signed) before giving up with TOO_MANY_REDIRECTS. Default 3. */
-  maxRedirects?: number;
   /** Lifetime of app tokens. Default 180 s: long enough for clock skew, short enough to be useless if logged. */
   tokenLifetimeSeconds?: number;
   /** The authorization server for `asUser`. Default: CONNECT_OAUTH_URL (`getConfig().oauthUrl`). */
@@ -51,44 +46,9 @@ export interface HostClientOptions {
   userTokenCache?: UserTokenCache;
   /** Clock in milliseconds, for tests. Default `Date.now`. */
   now?: () => number;
-  fetch?: typeof fetch;
 }
 
-/** Requests to one tenant with one identity. Paths are relative to the tenant's `baseUrl`. */
-export interface ProductClient {
-  /**
-   * Sends a signed request and returns the product's response as is, whatever its status; throws
-   * ProductApiError only when no response came back (timeout, connection, refused URL or redirect).
-   * The timeout covers the wait for response headers; pass `init.signal` to bound reading a streamed body.
-   *
-   * @example const res = await hostClient(tenant).asApp().fetch('/rest/api/3/issue/NOTE-1?fields=summary')
-   */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
-  /**
-   * GET, parsed JSON. Throws ProductApiError on a non-2xx status (PRODUCT_FORBIDDEN on 403, …).
-   *
-   * @example const issue = await hostClient(tenant).asApp().getJson<{ fields: { summary: string } }>('/rest/api/3/issue/NOTE-1?fields=summary')
-   */
-  getJson<T = unknown>(path: string, init?: RequestInit): Promise<T>;
-  /**
-   * POST a JSON body; the parsed JSON answer (`undefined` for an empty one, e.g. 204).
-   *
-   * @example await client.postJson('/rest/api/3/issue/NOTE-1/comment', { body: adfDocument })
-   */
-  postJson<T = unknown>(path: string, body: unknown, init?: RequestInit): Promise<T>;
-  /**
-   * PUT a JSON body; the parsed JSON answer (`undefined` for an empty one).
-   *
-   * @example await client.putJson('/rest/api/3/issue/NOTE-1/properties/notes', { count: 3 })
-   */
-  putJson<T = unknown>(path: string, body: unknown, init?: RequestInit): Promise<T>;
-  /**
-   * DELETE; the parsed JSON answer, usually `undefined` (204).
-   *
-   * @example await client.deleteJson('/rest/api/3/issue/NOTE-1/properties/notes')
-   */
-  deleteJson<T = unknown>(path: string, init?: RequestInit): Promise<T>;
-}
+export type { ProductClient } from './product-client';
 
 /** One tenant's product, with a choice of identity. Create it with {@link hostClient}. */
 export interface HostClient {
@@ -107,18 +67,7 @@ export interface HostClient {
   asUser(accountId: string): ProductClient;
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_MAX_REDIRECTS = 3;
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 180;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-
-/** How one identity authorizes a request. */
-interface Signer {
-  /** The Authorization header value for this exact request. */
-  authorization(method: string, url: URL): Promise<string>;
-  /** Called when the product answered 401 to `authorization`. */
-  refused?(authorization: string): void;
-}
 
 /**
  * A client for one tenant. Cheap to create: make one per request with the tenant the request is about.
@@ -174,131 +123,3 @@ export function hostClient(tenant: HostClientTenant, options: HostClientOptions 
   };
 }
 
-function productClient(base: ProductBase, options: HostClientOptions, signer: Signer): ProductClient {
-  const send = (path: string, init: RequestInit | undefined, timeBody: boolean) => signedFetch(base, options, signer, path, init, timeBody);
-
-  async function json<T>(method: string, path: string, body: unknown, init: RequestInit = {}): Promise<T> {
-    const headers = new Headers(init.headers);
-    headers.set('accept', 'application/json');
-    if (body !== undefined) headers.set('content-type', 'application/json');
-    const sent = await send(path, { ...init, method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, true);
-    try {
-      if (!sent.response.ok) throw await productErrorFromResponse(sent.response, sent.method, sent.url);
-      let text: string;
-      try {
-        text = await sent.response.text();
-      } catch (err) {
-        throw sent.failure(err);
-      }
-      if (!text.trim()) return undefined as T;
-      try {
-        return JSON.parse(text) as T;
-      } catch {
-        throw new ProductApiError('PRODUCT_ERROR', `The product answered ${sent.method} ${sent.url.pathname} with a body that is not JSON.`, sent.response.status);
-      }
-    } finally {
-      sent.done();
-    }
-  }
-
-  return {
-    fetch: async (path, init) => (await send(path, init, false)).response,
-    getJson: (path, init) => json('GET', path, undefined, init),
-    postJson: (path, body, init) => json('POST', path, body, init),
-    putJson: (path, body, init) => json('PUT', path, body, init),
-    deleteJson: (path, init) => json('DELETE', path, undefined, init),
-  };
-}
-
-interface Sent {
-  response: Response;
-  /** The URL and method that produced `response` (after redirects). */
-  url: URL;
-  method: string;
-  /** Stops the timeout. */
-  done(): void;
-  /** Maps an error thrown while reading the body (timeout, reset) to a ProductApiError. */
-  failure(err: unknown): unknown;
-}
-
-/**
- * Resolves, signs and sends; follows same-tenant redirects by hand, re-signing each hop. With `timeBody`
- * the timeout keeps running until `done()`; otherwise it stops when the response headers arrive.
- */
-async function signedFetch(
-  base: ProductBase,
-  options: HostClientOptions,
-  signer: Signer,
-  path: string,
-  init: RequestInit = {},
-  timeBody: boolean,
-): Promise<Sent> {
-  const { timeoutMs = DEFAULT_TIMEOUT_MS, maxRedirects = DEFAULT_MAX_REDIRECTS, fetch: fetchImpl = fetch } = options;
-  let url = resolveProductUrl(base, path);
-  let method = (init.method ?? 'GET').toUpperCase();
-  let body = init.body;
-  const headers = new Headers(init.headers);
-
-  const timeout = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    timeout.abort(new DOMException('The product did not answer in time.', 'TimeoutError'));
-  }, timeoutMs);
-  const done = () => clearTimeout(timer);
-  const signal = init.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal;
-  const failure = (err: unknown): unknown => {
-    if (timedOut) return new ProductApiError('PRODUCT_TIMEOUT', `The product did not answer ${method} ${url.pathname} within ${timeoutMs} ms.`);
-    if (init.signal?.aborted) return init.signal.reason; // the caller's own abort, as fetch reports it
-    return new ProductApiError('PRODUCT_UNREACHABLE', `The product could not be reached for ${method} ${url.pathname}.`);
-  };
-
-  try {
-    for (let hop = 0; ; hop++) {
-      const authorization = await signer.authorization(method, url);
-      headers.set('authorization', authorization);
-      let response: Response;
-      try {
-        response = await fetchImpl(url, { ...init, method, headers, body, redirect: 'manual', signal });
-      } catch (err) {
-        throw failure(err);
-      }
-      if (response.status === 401) signer.refused?.(authorization);
-
-      const location = response.headers.get('location');
-      if (!REDIRECT_STATUSES.has(response.status) || location === null) {
-        if (!timeBody) done();
-        return { response, url, method, done, failure };
-      }
-
-      await response.body?.cancel().catch(() => undefined);
-      if (hop >= maxRedirects) {
-        throw new ProductApiError('TOO_MANY_REDIRECTS', `The product redirected ${method} ${url.pathname} more than ${maxRedirects} times.`, response.status);
-      }
-      let next: URL | undefined;
-      try {
-        next = new URL(location, url);
-      } catch {
-        next = undefined;
-      }
-      if (!next || !isWithinTenant(base, next)) {
-        // Never followed: the new URL would receive a token minted for this tenant.
-        throw new ProductApiError('REDIRECT_NOT_ALLOWED', `The product redirected ${method} ${url.pathname} off the tenant's origin or base path; not followed.`, response.status);
-      }
-      next.hash = '';
-      // As fetch does: 303 turns anything but HEAD into GET, 301/302 turn POST into GET; the body is dropped.
-      if ((response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST')) {
-        method = 'GET';
-        body = undefined;
-        headers.delete('content-type');
-        headers.delete('content-length');
-      } else if (body instanceof ReadableStream) {
-        throw new ProductApiError('REDIRECT_NOT_ALLOWED', `The product redirected ${method} ${url.pathname}, and a streamed body cannot be sent again.`, response.status);
-      }
-      url = next;
-    }
-  } catch (err) {
-    done();
-    throw err;
-  }
-}

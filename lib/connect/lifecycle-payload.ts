@@ -14,6 +14,8 @@ export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = ['installed', 'uninst
 export const LIFECYCLE_BODY_LIMIT = 16 * 1024;
 
 const CLIENT_KEY = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,254}$/;
+/** A Forge installation id, as the `installed` payload of an app registered on Forge carries it. */
+export const FORGE_INSTALLATION_ID = /^ari:cloud:ecosystem::installation\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface LifecyclePayload extends InstallPayload {
   eventType: LifecycleEvent;
@@ -57,6 +59,9 @@ export function parseLifecyclePayload(body: unknown, rules: Rules): LifecyclePay
     throw new ConnectError('HOST_NOT_ALLOWED', '"displayUrl" is not on a product host this app accepts installs from.');
   }
 
+  const installationId = text('installationId', 128, false);
+  if (installationId !== null && !FORGE_INSTALLATION_ID.test(installationId)) bad('"installationId" must be a Forge installation id (ari:cloud:ecosystem::installation/<uuid>).');
+
   return {
     eventType: rules.event,
     clientKey,
@@ -69,6 +74,7 @@ export function parseLifecyclePayload(body: unknown, rules: Rules): LifecyclePay
     oauthClientId: text('oauthClientId', 255, false),
     serverVersion: text('serverVersion', 64, false),
     pluginsVersion: text('pluginsVersion', 64, false),
+    installationId,
   };
 }
 

@@ -12,6 +12,7 @@ import { verifyConnectRequest } from './jwt';
 import { LIFECYCLE_BODY_LIMIT, parseLifecyclePayload, type LifecycleEvent } from './lifecycle-payload';
 import { readJsonBody } from '../http/body';
 import { log } from '../log';
+import type { SiteStore } from '../sites/store';
 import type { InstallPayload, Tenant } from '../tenants/types';
 
 /** The tenant-store verbs the lifecycle needs. */
@@ -30,6 +31,8 @@ export interface LifecycleDeps {
   appKey: string;
   allowedHosts: string[];
   resolveInstallKey: InstallKeyResolver;
+  /** Links a Connect installation to its Forge installation (lib/sites/). Without it, nothing is linked. */
+  sites?: Pick<SiteStore, 'linkConnectTenant' | 'tenantHoldingInstallation'>;
   now?: Date;
 }
 
@@ -60,11 +63,18 @@ async function handleSigned(event: 'installed' | 'uninstalled', request: Request
   if (holders.some((t) => t.clientKey !== payload.clientKey && t.state !== 'uninstalled')) {
     throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
   }
+  // An app registered on Forge sends its Forge installationId: one installation, one Connect tenant.
+  const holder = payload.installationId ? await deps.sites?.tenantHoldingInstallation(payload.installationId) : null;
+  if (holder && holder !== payload.clientKey) {
+    throw new ConnectError('CONFLICT', 'Another installation holds this installationId.');
+  }
   await deps.store.saveInstall(payload, { iat: token.iat });
+  // Joins the Forge installation's site, if Forge reached the app first (lib/sites/store.ts, "order problem").
+  if (payload.installationId) await deps.sites?.linkConnectTenant(payload.clientKey);
   if (existing && existing.baseUrl !== payload.baseUrl) {
     log.warn('tenant_base_url_changed', { clientKey: payload.clientKey, from: existing.baseUrl, to: payload.baseUrl });
   }
-  log.info(existing ? 'tenant_reinstalled' : 'tenant_installed', { clientKey: payload.clientKey, baseUrl: payload.baseUrl, productType: payload.productType });
+  log.info(existing ? 'tenant_reinstalled' : 'tenant_installed', { clientKey: payload.clientKey, baseUrl: payload.baseUrl, productType: payload.productType, installationId: payload.installationId ?? null });
 }
 
 /** `enabled` and `disabled` carry an ordinary HS256 token signed with the shared secret we hold. */

@@ -25,8 +25,13 @@ export type ProductApiErrorCode =
   /** The product redirected off the tenant's origin or base path; the redirect was not followed. */
   | 'REDIRECT_NOT_ALLOWED'
   | 'TOO_MANY_REDIRECTS'
-  /** The tenant has no `oauthClientId`, or the descriptor lacks the ACT_AS_USER scope. */
+  /**
+   * The tenant has no `oauthClientId`, or the descriptor lacks the ACT_AS_USER scope; on Forge, no user token
+   * came with the invocation, or it is for another user than the one asked for.
+   */
   | 'IMPERSONATION_UNAVAILABLE'
+  /** Forge sent no app system token (`x-forge-oauth-system`): the remote's `auth.appSystemToken` is off. */
+  | 'APP_TOKEN_UNAVAILABLE'
   /** The OAuth server did not issue a user access token. */
   | 'TOKEN_EXCHANGE_FAILED';
 

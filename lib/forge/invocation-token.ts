@@ -10,6 +10,7 @@
  */
 import {
   createRemoteJWKSet,
+  decodeJwt,
   decodeProtectedHeader,
   errors,
   jwtVerify,
@@ -133,6 +134,7 @@ export async function verifyForgeInvocationToken(token: string, options: VerifyF
   if (header.alg !== FORGE_INVOCATION_TOKEN_ALGORITHM) {
     throw new ConnectError('WRONG_ALGORITHM', 'Forge invocation tokens must be signed with RS256.');
   }
+  assertNotIsolatedCloud(token);
 
   const verifyOptions: JWTVerifyOptions = {
     algorithms: [FORGE_INVOCATION_TOKEN_ALGORITHM],
@@ -153,6 +155,26 @@ export async function verifyForgeInvocationToken(token: string, options: VerifyF
     claims = await verifyWithEachCandidate(token, err as AsyncIterable<CryptoKey>, verifyOptions);
   }
   return invocationFrom(claims, options.appId);
+}
+
+/**
+ * Isolated Cloud: a FIT with an `icLabel` claim comes from an Atlassian Isolated Cloud, whose invocations are
+ * signed with that cloud's own keys and whose product APIs are not at https://api.atlassian.com. This backend
+ * verifies against one JWKS (FORGE_JWKS_URL) and pins product calls to api.atlassian.com, so it refuses
+ * such tokens with a clear code (ISOLATED_CLOUD_UNSUPPORTED, 403) instead of failing with UNKNOWN_KEY or
+ * calling the wrong API. Read from the unverified payload: refusing grants nothing, so no signature is needed
+ * to refuse; and a verified token carrying the claim is refused all the same (the check runs first).
+ */
+function assertNotIsolatedCloud(token: string): void {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    throw new ConnectError('TOKEN_MALFORMED', 'The Forge invocation token is not a valid JWT.');
+  }
+  if (claims.icLabel !== undefined) {
+    throw new ConnectError('ISOLATED_CLOUD_UNSUPPORTED', 'This app does not serve Atlassian Isolated Cloud installations.');
+  }
 }
 
 export interface ForgeRemoteRequest {

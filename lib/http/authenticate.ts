@@ -5,6 +5,8 @@
  */
 import { getConfig } from '../config';
 import { verifyConnectRequest, type VerifiedConnectRequest, type VerifyMode } from '../connect/jwt';
+import { contextIssueKey } from '../notes/issue-context';
+import type { VerifiedCaller } from '../sites/caller';
 import { tenantStore } from '../tenants/store';
 import type { Tenant } from '../tenants/types';
 
@@ -32,6 +34,21 @@ export interface AuthenticateDeps {
  */
 export function authenticate(request: Request, mode: VerifyMode, deps: AuthenticateDeps = defaultAuthenticateDeps()): Promise<VerifiedConnectRequest> {
   return verifyConnectRequest(request, { mode, appBaseUrl: deps.appBaseUrl, getTenant: (clientKey) => deps.store.getTenant(clientKey), now: deps.now });
+}
+
+/**
+ * The Connect door of the app's own API: a context token (`qsh` = `context-qsh`) turned into the verified
+ * caller domain code takes: the tenant's site, the token's user (`sub`) and the issue it was minted on.
+ *
+ * @example return handle(async () => listNotes(await authenticateCaller(request), request, notesApiDeps()));
+ */
+export async function authenticateCaller(request: Request, deps: AuthenticateDeps = defaultAuthenticateDeps()): Promise<VerifiedCaller> {
+  return connectCaller(await authenticate(request, 'context', deps));
+}
+
+/** The verified caller of a verified Connect request. */
+export function connectCaller(verified: VerifiedConnectRequest): VerifiedCaller {
+  return { siteId: verified.tenant.siteId, accountId: verified.userAccountId, boundIssueKey: contextIssueKey(verified.context) };
 }
 
 /** The app's configuration and tenant store, read when first needed (not at import, so builds need no env). */

@@ -1,21 +1,22 @@
 /**
- * The notes API the app's iframes call with a context token (`Authorization: JWT <AP.context.getToken()>`):
+ * The notes API, one set of rules for both doors: the Connect iframes call `/api/notes` with a context token
+ * (`Authorization: JWT <AP.context.getToken()>`), the Forge Custom UI calls `/api/forge/notes` through Forge
+ * (`Authorization: Bearer <FIT>`). Each route turns its token into a {@link VerifiedCaller} and calls the
+ * same function here:
  *
  *   GET    /api/notes?issueKey=NOTE-1   → 200 { notes: NoteView[] }  the issue's notes, newest first (at most 100)
  *   GET    /api/notes                   → 200 { notes: NoteView[] }  the site's 50 newest notes (general page)
  *   POST   /api/notes { issueKey, text, projectKey? } → 201 { note: NoteView }
  *   DELETE /api/notes/<id>              → 204; 403 if the caller did not write it; 404 if this site has no such note
  *
- * A pure database path: no product call (the issue summary and authors' names come from /api/issue-details).
- * Each handler returns a Response, or throws a ConnectError that `handle()` maps; routes under app/ only wire
- * `notesApiDeps()`.
+ * (and the same under /api/forge/notes). A pure database path: no product call (the issue summary and
+ * authors' names come from /api/issue-details). Each handler returns a Response, or throws a ConnectError that
+ * `handle()` maps; routes under app/ only build the caller and wire `notesApiDeps()`.
  */
-import { getConfig } from '../config';
 import { ConnectError } from '../connect/errors';
-import { authenticate, type AuthenticateDeps, type VerifiedConnectRequest } from '../http/authenticate';
 import { readJsonBody } from '../http/body';
-import { tenantStore } from '../tenants/store';
-import { assertIssueInContext } from './issue-context';
+import { requireUser, type VerifiedCaller } from '../sites/caller';
+import { assertIssueBound } from './issue-context';
 import { requireIssueKey } from './issue-key';
 import { NOTE_BODY_LIMIT, parseNoteInput } from './note-input';
 import { MAX_LIST_LIMIT, RECENT_LIMIT, notesStore, type Note, type NotesStore } from './store';
@@ -32,13 +33,13 @@ export interface NoteView {
   mine: boolean;
 }
 
-export interface NotesApiDeps extends AuthenticateDeps {
+export interface NotesApiDeps {
   notes: NotesStore;
 }
 
-/** The app's dependencies: configuration, tenant store and notes store. */
+/** The app's dependencies: the notes store. */
 export function notesApiDeps(): NotesApiDeps {
-  return { store: tenantStore(), notes: notesStore(), appBaseUrl: getConfig().appUrl };
+  return { notes: notesStore() };
 }
 
 /** Answers never go to a shared cache: they are per user (`mine`) and change with every note. */
@@ -49,30 +50,27 @@ const NOTE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /**
  * `GET /api/notes[?issueKey=KEY]`.
  *
- * @example return handle(() => listNotes(request, notesApiDeps()));
+ * @example return handle(async () => listNotes(await authenticateCaller(request), request, notesApiDeps()));
  */
-export async function listNotes(request: Request, deps: NotesApiDeps): Promise<Response> {
-  const caller = await verify(request, deps);
+export async function listNotes(caller: VerifiedCaller, request: Request, deps: NotesApiDeps): Promise<Response> {
   const issueKey = optionalIssueKey(new URL(request.url));
-  assertIssueInContext(caller.context, issueKey);
-  const clientKey = caller.tenant.clientKey;
+  assertIssueBound(caller.boundIssueKey, issueKey);
   const notes = issueKey === undefined
-    ? await deps.notes.listRecent(clientKey, { limit: RECENT_LIMIT })
-    : await deps.notes.listForIssue(clientKey, issueKey, { limit: MAX_LIST_LIMIT });
-  return Response.json({ notes: notes.map((n) => view(n, caller.userAccountId)) }, { headers: NO_STORE });
+    ? await deps.notes.listRecent(caller.siteId, { limit: RECENT_LIMIT })
+    : await deps.notes.listForIssue(caller.siteId, issueKey, { limit: MAX_LIST_LIMIT });
+  return Response.json({ notes: notes.map((n) => view(n, caller.accountId)) }, { headers: NO_STORE });
 }
 
 /**
  * `POST /api/notes` with a JSON body `{ issueKey, text, projectKey? }`. The author is the token's user.
  *
- * @example return handle(() => createNote(request, notesApiDeps()));
+ * @example return handle(async () => createNote(await authenticateCaller(request), request, notesApiDeps()));
  */
-export async function createNote(request: Request, deps: NotesApiDeps): Promise<Response> {
-  const caller = await verify(request, deps);
+export async function createNote(caller: VerifiedCaller, request: Request, deps: NotesApiDeps): Promise<Response> {
   const author = requireUser(caller);
   const input = parseNoteInput(await readJsonBody(request, NOTE_BODY_LIMIT));
-  assertIssueInContext(caller.context, input.issueKey);
-  const note = await deps.notes.create(caller.tenant.clientKey, { ...input, authorAccountId: author });
+  assertIssueBound(caller.boundIssueKey, input.issueKey);
+  const note = await deps.notes.create(caller.siteId, { ...input, authorAccountId: author });
   return Response.json({ note: view(note, author) }, { status: 201, headers: NO_STORE });
 }
 
@@ -80,29 +78,18 @@ export async function createNote(request: Request, deps: NotesApiDeps): Promise<
  * `DELETE /api/notes/<id>`: only its author may delete a note. Another site's note id answers 404 exactly
  * like an unknown one, so nobody learns it exists.
  *
- * @example return handle(async () => deleteNote(request, (await params).id, notesApiDeps()));
+ * @example return handle(async () => deleteNote(await authenticateCaller(request), (await params).id, notesApiDeps()));
  */
-export async function deleteNote(request: Request, id: string, deps: NotesApiDeps): Promise<Response> {
-  const caller = await verify(request, deps);
+export async function deleteNote(caller: VerifiedCaller, id: string, deps: NotesApiDeps): Promise<Response> {
+  // Writes need a person: a token without a user (an anonymous viewer) may only read.
   const author = requireUser(caller);
-  const clientKey = caller.tenant.clientKey;
-  const note = NOTE_ID.test(id) ? await deps.notes.find(clientKey, id) : null;
+  const note = NOTE_ID.test(id) ? await deps.notes.find(caller.siteId, id) : null;
   if (!note) throw notFound();
-  assertIssueInContext(caller.context, note.issueKey);
+  assertIssueBound(caller.boundIssueKey, note.issueKey);
   if (note.authorAccountId !== author) throw new ConnectError('FORBIDDEN', 'Only the author of a note can delete it.');
   // Conditional on the author again; false only if it was deleted meanwhile.
-  if (!(await deps.notes.deleteByAuthor(clientKey, id, author))) throw notFound();
+  if (!(await deps.notes.deleteByAuthor(caller.siteId, id, author))) throw notFound();
   return new Response(null, { status: 204, headers: NO_STORE });
-}
-
-function verify(request: Request, deps: NotesApiDeps): Promise<VerifiedConnectRequest> {
-  return authenticate(request, 'context', deps);
-}
-
-/** Writes need a person: a context token without `sub` (an anonymous viewer) may only read. */
-function requireUser(caller: VerifiedConnectRequest): string {
-  if (!caller.userAccountId) throw new ConnectError('FORBIDDEN', 'Sign in to Atlassian to write or delete notes.');
-  return caller.userAccountId;
 }
 
 function optionalIssueKey(url: URL): string | undefined {

@@ -30,7 +30,16 @@ export function contextIssueKey(context: unknown): string | undefined {
  * @example assertIssueInContext(verified.context, issueKey);
  */
 export function assertIssueInContext(context: unknown, issueKey: string | undefined): void {
-  const bound = contextIssueKey(context);
+  assertIssueBound(contextIssueKey(context), issueKey);
+}
+
+/**
+ * The same rule for any door: `bound` is the issue a verified caller's token was minted on (a Connect
+ * context token's `context.jira.issue.key`, a Forge FIT's `context.extension.issue.key`), undefined if none.
+ *
+ * @example assertIssueBound(caller.boundIssueKey, issueKey);
+ */
+export function assertIssueBound(bound: string | undefined, issueKey: string | undefined): void {
   if (bound === undefined) return;
   if (issueKey === undefined) throw new ConnectError('FORBIDDEN', 'This token was issued for one issue; name it with issueKey.');
   if (issueKey !== bound) throw new ConnectError('FORBIDDEN', 'This token was issued for another issue.');

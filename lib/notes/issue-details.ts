@@ -1,6 +1,9 @@
 /**
- * `GET /api/issue-details?issueKey=NOTE-1&accountIds=a,b` (context token): what the notes UI shows beside
- * the notes, fetched from Jira so the notes API itself stays a pure database path.
+ * `GET /api/issue-details?issueKey=NOTE-1&accountIds=a,b` (context token) and `GET /api/forge/issue-details`
+ * (Forge Invocation Token): what the notes UI shows beside the notes, fetched from Jira so the notes API
+ * itself stays a pure database path. One code path ({@link issueDetailsFor}) for both doors: the Connect door
+ * calls Jira with the tenant's shared secret and OAuth user tokens (lib/connect/host-client.ts), the Forge
+ * door with the tokens Forge sent along (lib/forge/product-client.ts).
  *
  *   200 {
  *     issue: { key, summary: string | null, reason: string | null, via: 'app' | 'user' | null } | null,  // null without issueKey
@@ -22,11 +25,12 @@ import { ConnectError } from '../connect/errors';
 import { hostClient as defaultHostClient, type HostClient } from '../connect/host-client';
 import { ProductApiError } from '../connect/product-error';
 import { ACCOUNT_ID } from '../connect/user-token';
-import { authenticate, type AuthenticateDeps } from '../http/authenticate';
+import { authenticate, connectCaller, type AuthenticateDeps } from '../http/authenticate';
 import { LruCache } from '../cache';
+import type { VerifiedCaller } from '../sites/caller';
 import { tenantStore } from '../tenants/store';
 import type { Tenant } from '../tenants/types';
-import { assertIssueInContext, contextIssueKey } from './issue-context';
+import { assertIssueBound } from './issue-context';
 import { requireIssueKey } from './issue-key';
 
 export interface IssueDetails {
@@ -51,6 +55,9 @@ export interface IssueDetailsDeps extends AuthenticateDeps {
   now?: Date;
 }
 
+/** Jira as the app or as a user, whichever door's credentials stand behind it. */
+export type ProductAccess = Pick<HostClient, 'asApp' | 'asUser'>;
+
 /** Most account ids one request may ask about: a page of notes has a handful of authors. */
 export const MAX_ACCOUNT_IDS = 20;
 /** The iframe waits for this call; better a missing name than a spinner for Jira's default 10 s. */
@@ -59,7 +66,7 @@ export const PRODUCT_TIMEOUT_MS = 5_000;
 const USER_LOOKUP_CONCURRENCY = 4;
 
 /**
- * Display names by (tenant, viewer, account): a name fetched as one user is not shown to another, because
+ * Display names by (site, viewer, account): a name fetched as one user is not shown to another, because
  * Jira answers each viewer according to the profile's visibility settings. Bounded and short-lived: names
  * change, and a removed user should disappear soon.
  *
@@ -73,12 +80,12 @@ export class DisplayNameCache {
     this.#cache = new LruCache({ max, ttlMs, now });
   }
 
-  get(clientKey: string, viewer: string | undefined, accountId: string) {
-    return this.#cache.get(key(clientKey, viewer, accountId));
+  get(siteId: string, viewer: string | undefined, accountId: string) {
+    return this.#cache.get(key(siteId, viewer, accountId));
   }
 
-  set(clientKey: string, viewer: string | undefined, accountId: string, value: { displayName: string; via: 'user' | 'app' }): void {
-    this.#cache.set(key(clientKey, viewer, accountId), value);
+  set(siteId: string, viewer: string | undefined, accountId: string, value: { displayName: string; via: 'user' | 'app' }): void {
+    this.#cache.set(key(siteId, viewer, accountId), value);
   }
 
   clear(): void {
@@ -90,8 +97,8 @@ export class DisplayNameCache {
   }
 }
 
-function key(clientKey: string, viewer: string | undefined, accountId: string): string {
-  return JSON.stringify([clientKey, viewer ?? null, accountId]);
+function key(siteId: string, viewer: string | undefined, accountId: string): string {
+  return JSON.stringify([siteId, viewer ?? null, accountId]);
 }
 
 /** The process's display-name cache; exported so it can be cleared or replaced, not hidden. */
@@ -103,24 +110,33 @@ export function issueDetailsDeps(): IssueDetailsDeps {
 }
 
 /**
- * Handles `GET /api/issue-details`.
+ * The Connect door: `GET /api/issue-details` with a context token; Jira is called through the tenant's
+ * host client.
  *
  * @example return handle(() => issueDetails(request, issueDetailsDeps()));
  */
 export async function issueDetails(request: Request, deps: IssueDetailsDeps): Promise<Response> {
-  const caller = await authenticate(request, 'context', deps);
+  const verified = await authenticate(request, 'context', deps);
+  const client = (deps.hostClient ?? ((t) => defaultHostClient(t, { timeoutMs: PRODUCT_TIMEOUT_MS })))(verified.tenant);
+  return issueDetailsFor(connectCaller(verified), request, client, deps.displayNames);
+}
+
+/**
+ * The answer for a verified caller of either door, with `product` holding that door's credentials.
+ *
+ * @example return issueDetailsFor(caller, request, forgeProductClient(forge), names);
+ */
+export async function issueDetailsFor(caller: VerifiedCaller, request: Request, product: ProductAccess, names: DisplayNameCache = defaultDisplayNameCache): Promise<Response> {
   const url = new URL(request.url);
   const issueKeyParam = single(url, 'issueKey');
   const issueKey = issueKeyParam === undefined ? undefined : requireIssueKey(issueKeyParam, 'issueKey');
   const accountIds = parseAccountIds(single(url, 'accountIds'));
   // Names are not tied to an issue: any token of the site may ask for them; an issue only with its own token.
-  if (issueKey !== undefined) assertIssueInContext(caller.context, issueKey);
+  if (issueKey !== undefined) assertIssueBound(caller.boundIssueKey, issueKey);
 
-  const client = (deps.hostClient ?? ((t) => defaultHostClient(t, { timeoutMs: PRODUCT_TIMEOUT_MS })))(caller.tenant);
-  const names = deps.displayNames ?? defaultDisplayNameCache;
   const [issue, users] = await Promise.all([
-    issueKey === undefined ? null : issueSummary(client, issueKey, contextIssueKey(caller.context) === issueKey ? undefined : caller.userAccountId ?? null),
-    mapLimit(accountIds, USER_LOOKUP_CONCURRENCY, (id) => displayName(client, names, caller.tenant.clientKey, caller.userAccountId, id)),
+    issueKey === undefined ? null : issueSummary(product, issueKey, caller.boundIssueKey === issueKey ? undefined : caller.accountId ?? null),
+    mapLimit(accountIds, USER_LOOKUP_CONCURRENCY, (id) => displayName(product, names, caller.siteId, caller.accountId, id)),
   ]);
   const body: IssueDetails = { issue, users };
   return Response.json(body, { headers: { 'Cache-Control': 'no-store' } });
@@ -130,7 +146,7 @@ export async function issueDetails(request: Request, deps: IssueDetailsDeps): Pr
  * `asUser`: undefined to fetch as the app (the token vouches for the issue), an account id to fetch as that
  * user, null when there is nobody to fetch as (an anonymous viewer on a general page).
  */
-async function issueSummary(client: HostClient, issueKey: string, asUser: string | null | undefined): Promise<IssueDetails['issue']> {
+async function issueSummary(client: ProductAccess, issueKey: string, asUser: string | null | undefined): Promise<IssueDetails['issue']> {
   const via = asUser === undefined ? 'app' : 'user';
   try {
     if (asUser === null) throw new ProductApiError('IMPERSONATION_UNAVAILABLE', 'Nobody to act as.');
@@ -143,13 +159,13 @@ async function issueSummary(client: HostClient, issueKey: string, asUser: string
   }
 }
 
-async function displayName(client: HostClient, names: DisplayNameCache, clientKey: string, viewer: string | undefined, accountId: string): Promise<UserDetails> {
-  const cached = names.get(clientKey, viewer, accountId);
+async function displayName(client: ProductAccess, names: DisplayNameCache, siteId: string, viewer: string | undefined, accountId: string): Promise<UserDetails> {
+  const cached = names.get(siteId, viewer, accountId);
   if (cached) return { accountId, ...cached, reason: null };
   try {
     const { user, via } = await fetchUser(client, viewer, `/rest/api/3/user?accountId=${encodeURIComponent(accountId)}`);
     if (typeof user?.displayName !== 'string') return { accountId, displayName: null, reason: 'NO_DISPLAY_NAME', via: null };
-    names.set(clientKey, viewer, accountId, { displayName: user.displayName, via });
+    names.set(siteId, viewer, accountId, { displayName: user.displayName, via });
     return { accountId, displayName: user.displayName, reason: null, via };
   } catch (err) {
     return { accountId, displayName: null, reason: productFailure(err), via: null };
@@ -159,7 +175,7 @@ async function displayName(client: HostClient, names: DisplayNameCache, clientKe
 type UserJson = { displayName?: unknown } | undefined;
 
 /** As the viewer when the app may act as users; as the app when it may not, or nobody is signed in. */
-async function fetchUser(client: HostClient, viewer: string | undefined, path: string): Promise<{ user: UserJson; via: 'user' | 'app' }> {
+async function fetchUser(client: ProductAccess, viewer: string | undefined, path: string): Promise<{ user: UserJson; via: 'user' | 'app' }> {
   if (viewer) {
     try {
       return { user: await client.asUser(viewer).getJson<UserJson>(path), via: 'user' };

@@ -138,6 +138,8 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
         state: 'installed',
         uninstalledAt: null,
         lastLifecycleIat: iat,
+        // Kept when absent: `installed` may come again without it, and the link stays.
+        ...(payload.installationId ? { installationId: payload.installationId } : {}),
       };
       const where = { clientKey: payload.clientKey };
       // Update-or-create without a read-then-write race: the conditional update refuses a stale event
@@ -149,7 +151,9 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
         if (current && isStale(current.lastLifecycleIat, iat)) throw stale();
         if (current) continue; // created by a concurrent install since the update: update it now
         try {
-          return written(await db.tenant.create({ data: { ...where, ...fields, installedAt: at } }));
+          // A first install starts the site's data partition: a Site with the clientKey as its id (lib/sites/).
+          const site = { connectOrCreate: { where: { id: payload.clientKey }, create: { id: payload.clientKey } } };
+          return written(await db.tenant.create({ data: { ...where, ...fields, site, installedAt: at } }));
         } catch (err) {
           if (!isUniqueConstraintError(err)) throw err;
         }

@@ -17,10 +17,19 @@ export interface InstallPayload {
   oauthClientId?: string | null;
   serverVersion?: string | null;
   pluginsVersion?: string | null;
+  /**
+   * The Forge installation (`ari:cloud:ecosystem::installation/<uuid>`), sent once the app is registered on
+   * Forge. https://developer.atlassian.com/platform/adopting-forge-from-connect/migrate-connect-clientkey
+   */
+  installationId?: string | null;
 }
 
 export interface Tenant {
   clientKey: string;
+  /** The Site whose data this installation reaches (lib/sites/). */
+  siteId: string;
+  /** The Forge installation linked to this Connect installation, from a signed `installed` payload. */
+  installationId: string | null;
   key: string;
   baseUrl: string;
   displayUrl: string | null;

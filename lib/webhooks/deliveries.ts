@@ -3,10 +3,14 @@
  * answer, or a 408, 409, 425, 429 or 5xx, for up to about 30 minutes, resending the same
  * `X-Atlassian-Webhook-Identifier` (https://developer.atlassian.com/cloud/jira/platform/webhooks/#retry-policy).
  *
- * The delivery is recorded (WebhookDelivery, unique per clientKey + identifier) in the same transaction as
+ * The delivery is recorded (WebhookDelivery, unique per siteId + identifier) in the same transaction as
  * its effect: if the effect fails, the record rolls back with it and the retry is processed; if it
  * committed, a redelivery hits the unique key and is a no-op. A concurrent duplicate waits on the key
  * (PostgreSQL) or on the write lock (SQLite) and sees the outcome of the first.
+ *
+ * Forge product events (lib/forge/events.ts) go through the same log, keyed by the event's own identity
+ * (`issue.id`, `changelog.id`), with the same effects (./registry.ts): one site's notes change once, whichever
+ * door the event came through.
  *
  * The only code that touches the WebhookDelivery table.
  */
@@ -21,15 +25,16 @@ import { createNotesStore, type NotesDb, type NotesStore } from '../notes/store'
 export const WEBHOOK_DELIVERY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface DeliveryKey {
-  clientKey: string;
-  /** `X-Atlassian-Webhook-Identifier`. */
+  /** The site whose data the effect changes (lib/sites/). */
+  siteId: string;
+  /** `X-Atlassian-Webhook-Identifier`, or a Forge event's key. */
   webhookId: string;
   /** `webhookEvent`, kept for operators. */
   event: string;
 }
 
-/** What a webhook effect may change: the notes, inside the delivery's transaction. */
-export type WebhookEffect = (notes: NotesStore) => Promise<void>;
+/** What a webhook effect may change: the notes of the delivery's site, inside the delivery's transaction. */
+export type WebhookEffect = (notes: NotesStore, siteId: string) => Promise<void>;
 
 export interface WebhookDeliveries {
   /**
@@ -52,23 +57,23 @@ const DUPLICATE = new Error('duplicate webhook delivery');
 /**
  * @example
  * const deliveries = createWebhookDeliveries(getDb());
- * await deliveries.processOnce({ clientKey, webhookId, event }, (notes) => notes.deleteForIssue(clientKey, key).then(() => {}));
+ * await deliveries.processOnce({ siteId, webhookId, event }, (notes, site) => notes.deleteForIssue(site, key).then(() => {}));
  */
 export function createWebhookDeliveries(db: Db, options: WebhookDeliveriesOptions = {}): WebhookDeliveries {
   const notesFor = options.notesStore ?? ((tx: NotesDb) => createNotesStore(tx));
   return {
-    async processOnce({ clientKey, webhookId, event }, effect) {
+    async processOnce({ siteId, webhookId, event }, effect) {
       try {
         await db.$transaction(async (tx) => {
           // First, so a concurrent duplicate blocks here instead of applying the effect twice.
           if (webhookId !== undefined) {
             try {
-              await tx.webhookDelivery.create({ data: { clientKey, webhookId, event } });
+              await tx.webhookDelivery.create({ data: { siteId, webhookId, event } });
             } catch (err) {
               throw isUniqueConstraintError(err) ? DUPLICATE : err;
             }
           }
-          await effect(notesFor(tx));
+          await effect(notesFor(tx), siteId);
         });
         return 'processed';
       } catch (err) {

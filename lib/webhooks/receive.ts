@@ -50,7 +50,7 @@ export async function receiveWebhook(name: string, request: Request, deps: Webho
   // The route is the declared subscription; a body for another event is a misrouted (or replayed) request.
   if (event !== webhook.event) throw new ConnectError('BAD_REQUEST', `This URL accepts ${webhook.event} webhooks only.`);
 
-  const effect = webhook.plan(body as Record<string, unknown>, tenant.clientKey);
+  const effect = webhook.plan(body as Record<string, unknown>);
   const fields = { clientKey: tenant.clientKey, event, webhookId: webhookId ?? null, retry: retryOf(request) };
   if (!effect) {
     log.info('webhook_ignored', fields);
@@ -59,7 +59,7 @@ export async function receiveWebhook(name: string, request: Request, deps: Webho
   // Webhooks without an identifier (older deliveries, some admin tools) cannot be recognised when
   // redelivered; they are processed every time, which the effects here tolerate (deleting or moving notes
   // twice changes nothing the second time).
-  const outcome = await deps.deliveries.processOnce({ clientKey: tenant.clientKey, webhookId, event }, effect);
+  const outcome = await deps.deliveries.processOnce({ siteId: tenant.siteId, webhookId, event }, effect);
   log.info(outcome === 'duplicate' ? 'webhook_duplicate' : 'webhook_processed', fields);
   return outcome;
 }

@@ -1,5 +1,9 @@
 /**
- * The webhooks the app handles: route name (`/api/webhooks/<name>`, the URL the descriptor declares) →
+ * The webhooks the app handles, and the one definition of what a Jira issue event means for the app's data,
+ * used by both doors: Connect webhooks (./receive.ts) and Forge product events `avi:jira:deleted:issue` and
+ * `avi:jira:updated:issue` (lib/forge/events.ts), whose payloads carry the same `issue` and `changelog`.
+ *
+ * Route name (`/api/webhooks/<name>`, the URL the descriptor declares) →
  * Jira event → what it changes. Adding one is an entry here and a line in atlassian-connect.json:
  *
  *   "webhooks": [{ "event": "jira:issue_deleted", "url": "/api/webhooks/issue-deleted" }, ...]
@@ -16,19 +20,22 @@ import type { WebhookEffect } from './deliveries';
 export interface WebhookDefinition {
   /** The `webhookEvent` the body must carry. */
   event: string;
-  /** The effect of this (verified, JSON-object) body for `clientKey`, or null for none. Throws BAD_REQUEST. */
-  plan(body: Record<string, unknown>, clientKey: string): WebhookEffect | null;
+  /**
+   * The effect of this (verified, JSON-object) body, applied later to the delivery's site, or null for none.
+   * Throws BAD_REQUEST. Pure: a body is checked completely before anything is written.
+   */
+  plan(body: Record<string, unknown>): WebhookEffect | null;
 }
 
 export const WEBHOOKS = {
   /** The issue is gone: so are its notes, in this site only. */
   'issue-deleted': {
     event: 'jira:issue_deleted',
-    plan(body, clientKey) {
+    plan(body) {
       const issueKey = (body.issue as { key?: unknown } | undefined)?.key;
       if (!isIssueKey(issueKey)) throw new ConnectError('BAD_REQUEST', 'The webhook has no valid issue.key.');
-      return async (notes) => {
-        await notes.deleteForIssue(clientKey, issueKey);
+      return async (notes, siteId) => {
+        await notes.deleteForIssue(siteId, issueKey);
       };
     },
   },
@@ -38,7 +45,7 @@ export const WEBHOOKS = {
    */
   'issue-updated': {
     event: 'jira:issue_updated',
-    plan(body, clientKey) {
+    plan(body) {
       const items = (body.changelog as { items?: unknown } | undefined)?.items;
       if (!Array.isArray(items)) return null;
       const change = items.find((i): i is Record<string, unknown> => typeof i === 'object' && i !== null && String((i as { field?: unknown }).field).toLowerCase() === 'key');
@@ -46,8 +53,8 @@ export const WEBHOOKS = {
       const { fromString: from, toString: to } = change;
       if (!isIssueKey(from) || !isIssueKey(to)) throw new ConnectError('BAD_REQUEST', 'The webhook changelog has an invalid issue key change.');
       if (from === to) return null;
-      return async (notes) => {
-        await notes.renameIssue(clientKey, from, to, projectKeyOf(to));
+      return async (notes, siteId) => {
+        await notes.renameIssue(siteId, from, to, projectKeyOf(to));
       };
     },
   },

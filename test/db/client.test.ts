@@ -50,6 +50,7 @@ describe.each(DIALECTS)('createDb [%s]', (dialect) => {
     await db.tenant.create({
       data: {
         clientKey: 'c1',
+        site: { create: { id: 'c1' } },
         key: 'k',
         baseUrl: 'https://x.atlassian.net',
         productType: 'jira',
@@ -59,14 +60,15 @@ describe.each(DIALECTS)('createDb [%s]', (dialect) => {
         installedAt: new Date(),
       },
     });
-    const note = await db.note.create({ data: { clientKey: 'c1', issueKey: 'X-1', authorAccountId: 'a', text: 'hi' } });
+    const note = await db.note.create({ data: { siteId: 'c1', issueKey: 'X-1', authorAccountId: 'a', text: 'hi' } });
     expect(note.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(note.createdAt).toBeInstanceOf(Date);
-    await db.webhookDelivery.create({ data: { clientKey: 'c1', webhookId: 'w1', event: 'jira:issue_updated' } });
-    const again = db.webhookDelivery.create({ data: { clientKey: 'c1', webhookId: 'w1', event: 'jira:issue_updated' } });
+    await db.webhookDelivery.create({ data: { siteId: 'c1', webhookId: 'w1', event: 'jira:issue_updated' } });
+    const again = db.webhookDelivery.create({ data: { siteId: 'c1', webhookId: 'w1', event: 'jira:issue_updated' } });
     expect(isUniqueConstraintError(await again.catch((e: unknown) => e))).toBe(true);
-    // Deleting a tenant deletes its data.
+    // Deleting a site deletes its data (its installations first: they are kept deliberately, never cascaded).
     await db.tenant.delete({ where: { clientKey: 'c1' } });
+    await db.site.delete({ where: { id: 'c1' } });
     expect(await db.note.count()).toBe(0);
     expect(await db.webhookDelivery.count()).toBe(0);
   });
@@ -77,7 +79,7 @@ describe.each(DIALECTS)('createDb [%s]', (dialect) => {
     await expect(
       db.$transaction(async (tx) => {
         await tx.tenant.create({
-          data: { clientKey: 'tx', key: 'k', baseUrl: 'https://x', productType: 'jira', description: '', sharedSecret: 's', state: 'installed', installedAt: new Date() },
+          data: { clientKey: 'tx', site: { create: { id: 'tx' } }, key: 'k', baseUrl: 'https://x', productType: 'jira', description: '', sharedSecret: 's', state: 'installed', installedAt: new Date() },
         });
         throw new Error('roll back');
       }),
@@ -93,7 +95,7 @@ describe('createDb on PostgreSQL', () => {
     try {
       await a.db.note.deleteMany();
       await a.db.tenant.create({
-        data: { clientKey: 'only-in-a', key: 'k', baseUrl: 'https://x', productType: 'jira', description: '', sharedSecret: 's', state: 'installed', installedAt: new Date() },
+        data: { clientKey: 'only-in-a', site: { create: { id: 'only-in-a' } }, key: 'k', baseUrl: 'https://x', productType: 'jira', description: '', sharedSecret: 's', state: 'installed', installedAt: new Date() },
       });
       expect(await a.db.tenant.count()).toBe(1);
       expect(await b.db.tenant.count()).toBe(0);

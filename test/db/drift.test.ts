@@ -79,7 +79,7 @@ describe.each(DIALECTS)('migrations match the schema [%s]', (dialect) => {
   });
 
   it('notices an index added to the models but not to the migrations', async () => {
-    const drifted = renderSchema(dialect, models.replace('@@index([clientKey, issueKey])', '@@index([clientKey, issueKey])\n  @@index([authorAccountId])'));
+    const drifted = renderSchema(dialect, models.replace('@@index([siteId, issueKey])', '@@index([siteId, issueKey])\n  @@index([authorAccountId])'));
     const diff = await diffDatabaseToSchema({ databaseUrl: database.url, schema: drifted });
     expect(diff.empty).toBe(false);
     expect(diff.script).toContain('CREATE INDEX "Note_authorAccountId_idx"');

@@ -130,7 +130,7 @@ describe.each(DIALECTS)('applyMigrations [%s]', (dialect) => {
       const types = await query(url, 'SELECT DISTINCT typeof("started_at") AS s, typeof("finished_at") AS f, typeof("applied_steps_count") AS n FROM "_prisma_migrations"');
       expect(types).toEqual([{ s: 'integer', f: 'integer', n: 'integer' }]);
     }
-    expect(await tableNames(url)).toEqual(['Note', 'Tenant', 'WebhookDelivery', '_prisma_migrations']);
+    expect(await tableNames(url)).toEqual(['ForgeInstallation', 'Note', 'Site', 'Tenant', 'WebhookDelivery', '_prisma_migrations']);
   });
 
   it('is idempotent: a second run applies nothing', async () => {
@@ -263,8 +263,9 @@ describe('applyMigrations on SQLite', () => {
     const url = freshUrl('sqlite');
     const dir = copyOfMigrations('sqlite');
     await applyMigrations(url, { migrationsDir: dir });
-    await query(url, `INSERT INTO "Tenant" ("clientKey","key","baseUrl","productType","description","sharedSecret","state","installedAt","updatedAt") VALUES ('c','k','https://x','jira','d','s','installed',0,0)`);
-    await query(url, `INSERT INTO "Note" ("id","clientKey","issueKey","authorAccountId","text") VALUES ('n1','c','ISSUE-1','a','hello')`);
+    await query(url, `INSERT INTO "Site" ("id") VALUES ('c')`);
+    await query(url, `INSERT INTO "Tenant" ("clientKey","siteId","key","baseUrl","productType","description","sharedSecret","state","installedAt","updatedAt") VALUES ('c','c','k','https://x','jira','d','s','installed',0,0)`);
+    await query(url, `INSERT INTO "Note" ("id","siteId","issueKey","authorAccountId","text") VALUES ('n1','c','ISSUE-1','a','hello')`);
     // Making a column optional needs SQLite's copy-and-drop table rebuild; let the schema engine write it.
     const models = readFileSync(path.join(ROOT, 'prisma/models.prisma'), 'utf8').replace(/^(\s+description\s+)String$/m, '$1String?');
     const { script } = await diffMigrationsToSchema({ dialect: 'sqlite', migrationsDir: dir, schema: renderSchema('sqlite', models) });

@@ -103,7 +103,9 @@ export async function adminQuery(sql: string): Promise<void> {
 export async function clearTables(db: Db): Promise<void> {
   await db.webhookDelivery.deleteMany();
   await db.note.deleteMany();
+  await db.forgeInstallation.deleteMany();
   await db.tenant.deleteMany();
+  await db.site.deleteMany();
 }
 
 /**

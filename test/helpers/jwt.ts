@@ -17,6 +17,8 @@ export function fakeTenant(overrides: Partial<Tenant> = {}): Tenant {
   next++;
   return {
     clientKey: `client-${next}-6f1c2b`,
+    siteId: `client-${next}-6f1c2b`,
+    installationId: null,
     key: 'com.example.connect-next',
     baseUrl: `https://site-${next}.atlassian.net`,
     displayUrl: null,

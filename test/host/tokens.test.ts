@@ -23,7 +23,7 @@ const user = site.users[0];
 function tenant(): Tenant {
   const now = new Date();
   return {
-    clientKey: installation.clientKey, key: installation.appKey, baseUrl: siteBaseUrl, displayUrl: siteBaseUrl, productType: 'jira', description: '',
+    clientKey: installation.clientKey, siteId: installation.clientKey, installationId: null, key: installation.appKey, baseUrl: siteBaseUrl, displayUrl: siteBaseUrl, productType: 'jira', description: '',
     sharedSecret: installation.sharedSecret, oauthClientId: installation.oauthClientId, serverVersion: null, pluginsVersion: null,
     state: 'enabled', installedAt: now, enabledAt: now, disabledAt: null, uninstalledAt: null, updatedAt: now, lastLifecycleIat: null,
   };

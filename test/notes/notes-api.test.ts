@@ -4,6 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handle } from '@/lib/http/responses';
+import { authenticateCaller } from '@/lib/http/authenticate';
 import { createNote, deleteNote, listNotes, type NotesApiDeps, type NoteView } from '@/lib/notes/api';
 import { createNotesStore, type NotesStore } from '@/lib/notes/store';
 import type { Tenant } from '@/lib/tenants/types';
@@ -22,10 +23,12 @@ forEachDatabase('notes API', (t: DatabaseContext) => {
     [a, b] = [await installTenant(t), await installTenant(t)];
   });
 
-  const deps = (): NotesApiDeps => ({ store: t.store, notes, appBaseUrl: APP_URL, now: NOW });
-  const list = (request: Request) => handle(() => listNotes(request, deps()));
-  const create = (request: Request) => handle(() => createNote(request, deps()));
-  const remove = (request: Request, id: string) => handle(() => deleteNote(request, id, deps()));
+  const deps = (): NotesApiDeps => ({ notes });
+  // The Connect door: the context token becomes the verified caller the notes API takes.
+  const caller = (request: Request) => authenticateCaller(request, { store: t.store, appBaseUrl: APP_URL, now: NOW });
+  const list = (request: Request) => handle(async () => listNotes(await caller(request), request, deps()));
+  const create = (request: Request) => handle(async () => createNote(await caller(request), request, deps()));
+  const remove = (request: Request, id: string) => handle(async () => deleteNote(await caller(request), id, deps()));
 
   const getNotes = (token: string, query = '') => list(apiRequest(`/api/notes${query}`, { token }));
   const postNote = (token: string, body: unknown, init: { contentType?: string } = {}) =>
@@ -70,7 +73,7 @@ forEachDatabase('notes API', (t: DatabaseContext) => {
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         mine: true,
       });
-      expect(await rows()).toMatchObject([{ id: note.id, clientKey: a.clientKey, issueKey: 'NOTE-1', authorAccountId: ALICE }]);
+      expect(await rows()).toMatchObject([{ id: note.id, siteId: a.siteId, issueKey: 'NOTE-1', authorAccountId: ALICE }]);
     });
 
     it('lists an issue’s notes newest first, and only that issue’s', async () => {
@@ -97,7 +100,7 @@ forEachDatabase('notes API', (t: DatabaseContext) => {
     });
 
     it('keeps the site-wide list to the 50 newest notes', async () => {
-      for (let i = 1; i <= 52; i++) await notes.create(a.clientKey, { issueKey: `NOTE-${i}`, projectKey: 'NOTE', authorAccountId: ALICE, text: `n${i}` });
+      for (let i = 1; i <= 52; i++) await notes.create(a.siteId, { issueKey: `NOTE-${i}`, projectKey: 'NOTE', authorAccountId: ALICE, text: `n${i}` });
       const found = await listed(await getNotes(generalToken(a)));
       expect(found).toHaveLength(50);
       expect(found[0].text).toBe('n52');
@@ -118,7 +121,7 @@ forEachDatabase('notes API', (t: DatabaseContext) => {
       const response = await postNote(issueToken(a, 'NOTE-1'), { issueKey: 'NOTE-1', projectKey: 'NOTE', text: 'x', authorAccountId: BOB, id: 'mine', clientKey: b.clientKey });
       expect(response.status).toBe(201);
       const [row] = await rows();
-      expect(row).toMatchObject({ clientKey: a.clientKey, authorAccountId: ALICE, projectKey: 'NOTE' });
+      expect(row).toMatchObject({ siteId: a.siteId, authorAccountId: ALICE, projectKey: 'NOTE' });
       expect(row.id).not.toBe('mine');
     });
   });
@@ -164,7 +167,7 @@ forEachDatabase('notes API', (t: DatabaseContext) => {
       const foreign = await deleteRequest(issueToken(b, 'NOTE-1', ALICE), note.id);
       expect(foreign.status).toBe(404);
       expect(await foreign.json()).toEqual(await unknown.json());
-      expect(await rows()).toMatchObject([{ id: note.id, clientKey: a.clientKey }]);
+      expect(await rows()).toMatchObject([{ id: note.id, siteId: a.siteId }]);
     });
 
     it('a token signed with another site’s secret but naming this site is refused', async () => {
@@ -173,7 +176,7 @@ forEachDatabase('notes API', (t: DatabaseContext) => {
       await expectRefused(getNotes(forged, '?issueKey=NOTE-1'), 401, 'BAD_SIGNATURE');
     });
 
-    it('each site’s notes land under its own clientKey, whatever the body says', async () => {
+    it('each site’s notes land under its own site, whatever the body says', async () => {
       await add(a, 'NOTE-1', 'A');
       await add(b, 'NOTE-1', 'B');
       expect((await listed(await getNotes(issueToken(a, 'NOTE-1'), '?issueKey=NOTE-1'))).map((n) => n.text)).toEqual(['A']);

@@ -1,5 +1,5 @@
 /**
- * The notes store on SQLite and PostgreSQL: every verb is scoped by clientKey, so nothing one tenant sends
+ * The notes store on SQLite and PostgreSQL: every verb is scoped by siteId, so nothing one site sends
  * (an id, an issue key) reaches another tenant's rows.
  */
 import { beforeEach, expect, it } from 'vitest';
@@ -20,42 +20,42 @@ forEachDatabase('notes store', (t: DatabaseContext) => {
   });
 
   const note = (tenant: Tenant, issueKey: string, text = 'x', author = ALICE) =>
-    notes.create(tenant.clientKey, { issueKey, projectKey: issueKey.split('-')[0], authorAccountId: author, text });
+    notes.create(tenant.siteId, { issueKey, projectKey: issueKey.split('-')[0], authorAccountId: author, text });
   const texts = (list: { text: string }[]) => list.map((n) => n.text);
 
   it('lists an issue’s notes newest first, within the limit', async () => {
     for (const text of ['1', '2', '3']) await note(a, 'NOTE-1', text);
-    expect(texts(await notes.listForIssue(a.clientKey, 'NOTE-1'))).toEqual(['3', '2', '1']);
-    expect(texts(await notes.listForIssue(a.clientKey, 'NOTE-1', { limit: 2 }))).toEqual(['3', '2']);
+    expect(texts(await notes.listForIssue(a.siteId, 'NOTE-1'))).toEqual(['3', '2', '1']);
+    expect(texts(await notes.listForIssue(a.siteId, 'NOTE-1', { limit: 2 }))).toEqual(['3', '2']);
   });
 
   it('caps any list at MAX_LIST_LIMIT and refuses a limit that is not a positive whole number', async () => {
     await note(a, 'NOTE-1');
-    expect(await notes.listForIssue(a.clientKey, 'NOTE-1', { limit: MAX_LIST_LIMIT * 10 })).toHaveLength(1);
-    await expect(notes.listRecent(a.clientKey, { limit: 0 })).rejects.toThrow(RangeError);
-    await expect(notes.listRecent(a.clientKey, { limit: 1.5 })).rejects.toThrow(RangeError);
+    expect(await notes.listForIssue(a.siteId, 'NOTE-1', { limit: MAX_LIST_LIMIT * 10 })).toHaveLength(1);
+    await expect(notes.listRecent(a.siteId, { limit: 0 })).rejects.toThrow(RangeError);
+    await expect(notes.listRecent(a.siteId, { limit: 1.5 })).rejects.toThrow(RangeError);
   });
 
   it('finds a note by id only within its tenant', async () => {
     const mine = await note(a, 'NOTE-1');
-    expect(await notes.find(a.clientKey, mine.id)).toMatchObject({ id: mine.id, clientKey: a.clientKey });
-    expect(await notes.find(b.clientKey, mine.id)).toBeNull();
+    expect(await notes.find(a.siteId, mine.id)).toMatchObject({ id: mine.id, siteId: a.siteId });
+    expect(await notes.find(b.siteId, mine.id)).toBeNull();
   });
 
   it('lists only the tenant’s own notes, by issue and site-wide', async () => {
     await note(a, 'NOTE-1', 'A');
     await note(b, 'NOTE-1', 'B');
-    expect(texts(await notes.listForIssue(b.clientKey, 'NOTE-1'))).toEqual(['B']);
-    expect(texts(await notes.listRecent(b.clientKey))).toEqual(['B']);
+    expect(texts(await notes.listForIssue(b.siteId, 'NOTE-1'))).toEqual(['B']);
+    expect(texts(await notes.listRecent(b.siteId))).toEqual(['B']);
   });
 
   it('deletes by author only within the tenant and only for the author', async () => {
     const mine = await note(a, 'NOTE-1');
-    expect(await notes.deleteByAuthor(b.clientKey, mine.id, ALICE)).toBe(false);
-    expect(await notes.deleteByAuthor(a.clientKey, mine.id, BOB)).toBe(false);
-    expect(await notes.find(a.clientKey, mine.id)).not.toBeNull();
-    expect(await notes.deleteByAuthor(a.clientKey, mine.id, ALICE)).toBe(true);
-    expect(await notes.find(a.clientKey, mine.id)).toBeNull();
+    expect(await notes.deleteByAuthor(b.siteId, mine.id, ALICE)).toBe(false);
+    expect(await notes.deleteByAuthor(a.siteId, mine.id, BOB)).toBe(false);
+    expect(await notes.find(a.siteId, mine.id)).not.toBeNull();
+    expect(await notes.deleteByAuthor(a.siteId, mine.id, ALICE)).toBe(true);
+    expect(await notes.find(a.siteId, mine.id)).toBeNull();
   });
 
   it('deletes an issue’s notes in one tenant only', async () => {
@@ -63,25 +63,26 @@ forEachDatabase('notes store', (t: DatabaseContext) => {
     await note(a, 'NOTE-1');
     await note(a, 'NOTE-2');
     await note(b, 'NOTE-1');
-    expect(await notes.deleteForIssue(a.clientKey, 'NOTE-1')).toBe(2);
-    expect(await notes.listForIssue(a.clientKey, 'NOTE-2')).toHaveLength(1);
-    expect(await notes.listForIssue(b.clientKey, 'NOTE-1')).toHaveLength(1);
+    expect(await notes.deleteForIssue(a.siteId, 'NOTE-1')).toBe(2);
+    expect(await notes.listForIssue(a.siteId, 'NOTE-2')).toHaveLength(1);
+    expect(await notes.listForIssue(b.siteId, 'NOTE-1')).toHaveLength(1);
   });
 
   it('moves an issue’s notes to a new key and project in one tenant only', async () => {
     await note(a, 'NOTE-7', 'moved');
     await note(b, 'NOTE-7', 'stays');
-    expect(await notes.renameIssue(a.clientKey, 'NOTE-7', 'OPS-31', 'OPS')).toBe(1);
-    expect(await notes.listForIssue(a.clientKey, 'NOTE-7')).toEqual([]);
-    expect(await notes.listForIssue(a.clientKey, 'OPS-31')).toMatchObject([{ text: 'moved', issueKey: 'OPS-31', projectKey: 'OPS' }]);
-    expect(await notes.listForIssue(b.clientKey, 'NOTE-7')).toMatchObject([{ text: 'stays', projectKey: 'NOTE' }]);
+    expect(await notes.renameIssue(a.siteId, 'NOTE-7', 'OPS-31', 'OPS')).toBe(1);
+    expect(await notes.listForIssue(a.siteId, 'NOTE-7')).toEqual([]);
+    expect(await notes.listForIssue(a.siteId, 'OPS-31')).toMatchObject([{ text: 'moved', issueKey: 'OPS-31', projectKey: 'OPS' }]);
+    expect(await notes.listForIssue(b.siteId, 'NOTE-7')).toMatchObject([{ text: 'stays', projectKey: 'NOTE' }]);
   });
 
-  it('keeps notes when the tenant uninstalls, and deletes them with the tenant row', async () => {
+  it('keeps notes when the tenant uninstalls, and deletes them with the site row', async () => {
     await note(a, 'NOTE-1');
     await t.store.markUninstalled(a.clientKey);
-    expect(await notes.listForIssue(a.clientKey, 'NOTE-1')).toHaveLength(1);
+    expect(await notes.listForIssue(a.siteId, 'NOTE-1')).toHaveLength(1);
     await t.db.tenant.delete({ where: { clientKey: a.clientKey } });
-    expect(await t.db.note.count({ where: { clientKey: a.clientKey } })).toBe(0);
+    await t.db.site.delete({ where: { id: a.siteId } });
+    expect(await t.db.note.count({ where: { siteId: a.siteId } })).toBe(0);
   });
 });

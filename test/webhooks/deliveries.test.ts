@@ -16,11 +16,11 @@ forEachDatabase('webhook deliveries', (t: DatabaseContext) => {
     a = await installTenant(t);
   });
 
-  const key = (webhookId: string | undefined) => ({ clientKey: a.clientKey, webhookId, event: 'jira:issue_deleted' });
+  const key = (webhookId: string | undefined) => ({ siteId: a.siteId, webhookId, event: 'jira:issue_deleted' });
 
   it('runs the effect and records the delivery in one transaction', async () => {
     const outcome = await deliveries.processOnce(key('w-1'), async (notes) => {
-      await notes.create(a.clientKey, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'from a webhook' });
+      await notes.create(a.siteId, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'from a webhook' });
     });
     expect(outcome).toBe('processed');
     expect(await t.db.note.count()).toBe(1);
@@ -39,7 +39,7 @@ forEachDatabase('webhook deliveries', (t: DatabaseContext) => {
 
   it('rolls back both the effect and the record when the effect throws', async () => {
     const failing = deliveries.processOnce(key('w-1'), async (notes) => {
-      await notes.create(a.clientKey, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'half done' });
+      await notes.create(a.siteId, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'half done' });
       throw new Error('boom');
     });
     await expect(failing).rejects.toThrow('boom');
@@ -57,9 +57,9 @@ forEachDatabase('webhook deliveries', (t: DatabaseContext) => {
     const now = Date.now();
     await t.db.webhookDelivery.createMany({
       data: [
-        { clientKey: a.clientKey, webhookId: 'old', event: 'e', receivedAt: new Date(now - 8 * DAY) },
-        { clientKey: a.clientKey, webhookId: 'recent', event: 'e', receivedAt: new Date(now - 6 * DAY) },
-        { clientKey: a.clientKey, webhookId: 'today', event: 'e', receivedAt: new Date(now) },
+        { siteId: a.siteId, webhookId: 'old', event: 'e', receivedAt: new Date(now - 8 * DAY) },
+        { siteId: a.siteId, webhookId: 'recent', event: 'e', receivedAt: new Date(now - 6 * DAY) },
+        { siteId: a.siteId, webhookId: 'today', event: 'e', receivedAt: new Date(now) },
       ],
     });
     expect(WEBHOOK_DELIVERY_RETENTION_MS).toBe(7 * DAY);

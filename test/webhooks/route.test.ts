@@ -17,7 +17,7 @@ forEachDatabase('webhook route', (t: DatabaseContext) => {
   }
 
   it('applies jira:issue_deleted once and answers 204', async () => {
-    await t.db.note.create({ data: { clientKey: app.tenant.clientKey, issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'x' } });
+    await t.db.note.create({ data: { siteId: app.tenant.siteId, issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'x' } });
     const { POST } = await import('@/app/api/webhooks/[name]/route');
     const params = Promise.resolve({ name: 'issue-deleted' });
     const body = { webhookEvent: 'jira:issue_deleted', issue: { key: 'NOTE-1' } };

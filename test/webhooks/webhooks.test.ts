@@ -94,8 +94,8 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
   const deliver = (tenant: Tenant, name: string, body: unknown, init: DeliveryInit = {}) => send(name, webhook(tenant, name, body, init));
 
   const add = (tenant: Tenant, issueKey: string, text = 'x') =>
-    notes.create(tenant.clientKey, { issueKey, projectKey: issueKey.split('-')[0], authorAccountId: ALICE, text });
-  const keysOf = async (tenant: Tenant) => (await notes.listRecent(tenant.clientKey)).map((n) => `${n.issueKey}:${n.projectKey}:${n.text}`).sort();
+    notes.create(tenant.siteId, { issueKey, projectKey: issueKey.split('-')[0], authorAccountId: ALICE, text });
+  const keysOf = async (tenant: Tenant) => (await notes.listRecent(tenant.siteId)).map((n) => `${n.issueKey}:${n.projectKey}:${n.text}`).sort();
   const snapshot = async () => ({ notes: await t.db.note.findMany({ orderBy: { id: 'asc' } }), deliveries: await t.db.webhookDelivery.findMany() });
 
   async function expectRefused(response: Promise<Response>, status: number, code: string) {
@@ -176,7 +176,7 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
         expect((await deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-same', retry })).status).toBe(204);
       }
       expect(effects).toBe(1);
-      expect(await t.db.webhookDelivery.findMany()).toMatchObject([{ clientKey: a.clientKey, webhookId: 'w-same', event: 'jira:issue_deleted' }]);
+      expect(await t.db.webhookDelivery.findMany()).toMatchObject([{ siteId: a.siteId, webhookId: 'w-same', event: 'jira:issue_deleted' }]);
     });
 
     it('processes concurrent duplicates once', async () => {

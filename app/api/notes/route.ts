@@ -1,3 +1,4 @@
+import { authenticateCaller } from '@/lib/http/authenticate';
 import { handle } from '@/lib/http/responses';
 import { createNote, listNotes, notesApiDeps } from '@/lib/notes/api';
 
@@ -5,9 +6,9 @@ import { createNote, listNotes, notesApiDeps } from '@/lib/notes/api';
 export const dynamic = 'force-dynamic';
 
 export function GET(request: Request): Promise<Response> {
-  return handle(() => listNotes(request, notesApiDeps()));
+  return handle(async () => listNotes(await authenticateCaller(request), request, notesApiDeps()));
 }
 
 export function POST(request: Request): Promise<Response> {
-  return handle(() => createNote(request, notesApiDeps()));
+  return handle(async () => createNote(await authenticateCaller(request), request, notesApiDeps()));
 }

@@ -5,6 +5,7 @@ import { installKeyResolver } from '@/lib/connect/install-keys';
 import { handleLifecycle } from '@/lib/connect/lifecycle';
 import { LIFECYCLE_EVENTS, type LifecycleEvent } from '@/lib/connect/lifecycle-payload';
 import { handle } from '@/lib/http/responses';
+import { siteStore } from '@/lib/sites/store';
 import { tenantStore } from '@/lib/tenants/store';
 
 export async function POST(request: Request, { params }: { params: Promise<{ event: string }> }): Promise<Response> {
@@ -18,6 +19,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ eve
       appKey: appKey(),
       allowedHosts: config.allowedHosts,
       resolveInstallKey: installKeyResolver(),
+      sites: siteStore(),
     });
     return new Response(null, { status: 204 });
   });

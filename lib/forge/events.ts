@@ -1,0 +1,120 @@
+/**
+ * Forge events delivered to the remote (`trigger` and `preUninstall` modules whose `endpoint` points here):
+ *
+ *   POST /api/forge/events     lifecycle `avi:forge:installed:app`, `avi:forge:upgraded:app`;
+ *                              product `avi:jira:deleted:issue`, `avi:jira:updated:issue`
+ *   POST /api/forge/uninstall  the `preUninstall` module (GA 30 Mar 2026, CHANGE-3105)
+ *
+ *   204  applied, or a redelivery, or nothing to do;  400 a body the app cannot use;  401/403 a bad FIT;
+ *   409  the token contradicts the stored site (lib/sites/store.ts);  503 the key server is down (Forge retries)
+ *
+ * Forge gives an endpoint 5 s and retries up to 4 times with the same payload, so every event is idempotent:
+ * lifecycle events are upserts (an older `iat` than the newest applied changes nothing); a product event is
+ * recorded in WebhookDelivery under its own identity (`issue.id` for a deletion, `changelog.id` for an
+ * update) in the same transaction as its effect (lib/webhooks/deliveries.ts), and the effect is the one the
+ * Connect webhook has (lib/webhooks/registry.ts). The FIT is verified and the whole body checked before
+ * anything is written.
+ */
+import { ConnectError } from '../connect/errors';
+import { readJsonBody } from '../http/body';
+import { log } from '../log';
+import { siteStore, type SiteStore } from '../sites/store';
+import { webhookDeliveries, type WebhookDeliveries } from '../webhooks/deliveries';
+import { WEBHOOK_BODY_LIMIT } from '../webhooks/receive';
+import { WEBHOOKS, type WebhookDefinition } from '../webhooks/registry';
+import { verifyForgeRequest, type VerifyForgeInvocationTokenOptions } from './invocation-token';
+import { forgeRemoteOptions } from './remote';
+import { forgeSiteClaims } from './site-claims';
+
+export const FORGE_LIFECYCLE_EVENTS = ['avi:forge:installed:app', 'avi:forge:upgraded:app'] as const;
+
+/** Forge product events → the Connect webhook whose effect they have, and the field that identifies one delivery. */
+const PRODUCT_EVENTS: Record<string, { webhook: WebhookDefinition; identity: (body: Record<string, unknown>) => unknown }> = {
+  'avi:jira:deleted:issue': { webhook: WEBHOOKS['issue-deleted'], identity: (body) => (body.issue as { id?: unknown } | undefined)?.id },
+  'avi:jira:updated:issue': { webhook: WEBHOOKS['issue-updated'], identity: (body) => (body.changelog as { id?: unknown } | undefined)?.id },
+};
+
+/** Longest event identity accepted (Jira ids are short numbers). */
+const MAX_IDENTITY_LENGTH = 64;
+
+export interface ForgeEventDeps {
+  verify: VerifyForgeInvocationTokenOptions;
+  sites: SiteStore;
+  deliveries: WebhookDeliveries;
+}
+
+/** The app's dependencies: FORGE_APP_ID and JWKS, the site store and the delivery log over `getDb()`. */
+export function forgeEventDeps(): ForgeEventDeps {
+  return { verify: forgeRemoteOptions(), sites: siteStore(), deliveries: webhookDeliveries() };
+}
+
+export type ForgeEventOutcome = 'processed' | 'duplicate' | 'ignored';
+
+/**
+ * Verifies and applies one Forge event; resolves when it may be acknowledged with 204.
+ *
+ * @example await receiveForgeEvent(request, forgeEventDeps());
+ */
+export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps): Promise<ForgeEventOutcome> {
+  const { invocation } = await verifyForgeRequest(request, deps.verify);
+  const claims = forgeSiteClaims(invocation);
+  const body = await readObject(request);
+  const eventType = body.eventType;
+  const iat = issuedAt(invocation.claims.iat);
+  const fields = { installationId: claims.installationId, eventType: String(eventType).slice(0, 64) };
+
+  if (eventType === 'avi:forge:installed:app' || eventType === 'avi:forge:upgraded:app') {
+    const applied = await deps.sites.recordLifecycle(claims, eventType === 'avi:forge:installed:app' ? 'installed' : 'upgraded', { iat });
+    log.info(applied ? 'forge_lifecycle_applied' : 'forge_lifecycle_ignored', fields);
+    return applied ? 'processed' : 'ignored';
+  }
+
+  const product = typeof eventType === 'string' && Object.hasOwn(PRODUCT_EVENTS, eventType) ? PRODUCT_EVENTS[eventType] : undefined;
+  if (!product) throw new ConnectError('BAD_REQUEST', 'This endpoint does not handle that eventType.');
+  const effect = product.webhook.plan(body);
+  if (!effect) {
+    log.info('forge_event_ignored', fields);
+    return 'ignored';
+  }
+  const identity = product.identity(body);
+  if ((typeof identity !== 'string' && typeof identity !== 'number') || String(identity).length === 0 || String(identity).length > MAX_IDENTITY_LENGTH) {
+    throw new ConnectError('BAD_REQUEST', 'The event has no valid identity (issue.id or changelog.id).');
+  }
+  const installation = await deps.sites.resolveForgeInstallation(claims, { allowUninstalled: true });
+  if (installation.state === 'uninstalled') {
+    log.info('forge_event_ignored', { ...fields, reason: 'uninstalled' });
+    return 'ignored';
+  }
+  // Keyed by event type and identity: a Connect webhook's X-Atlassian-Webhook-Identifier never looks like this.
+  const webhookId = `${eventType}/${identity}`;
+  const outcome = await deps.deliveries.processOnce({ siteId: installation.siteId, webhookId, event: eventType as string }, effect);
+  log.info(outcome === 'duplicate' ? 'forge_event_duplicate' : 'forge_event_processed', { ...fields, siteId: installation.siteId });
+  return outcome;
+}
+
+/**
+ * `preUninstall`: the installation is marked uninstalled (its site's data stays, as with a Connect
+ * uninstall). Idempotent; an unknown installation has nothing to mark.
+ *
+ * @example await receiveForgeUninstall(request, forgeEventDeps());
+ */
+export async function receiveForgeUninstall(request: Request, deps: ForgeEventDeps): Promise<ForgeEventOutcome> {
+  const { invocation } = await verifyForgeRequest(request, deps.verify);
+  forgeSiteClaims(invocation);
+  // Only the signed token is used: the body (the event as Forge sends it) adds nothing the FIT does not say.
+  await request.body?.cancel().catch(() => undefined);
+  const applied = await deps.sites.markUninstalled(invocation.installationId, { iat: issuedAt(invocation.claims.iat) });
+  log.info(applied ? 'forge_uninstalled' : 'forge_uninstall_ignored', { installationId: invocation.installationId });
+  return applied ? 'processed' : 'ignored';
+}
+
+async function readObject(request: Request): Promise<Record<string, unknown>> {
+  const body = await readJsonBody(request, WEBHOOK_BODY_LIMIT);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ConnectError('BAD_REQUEST', 'The event body must be a JSON object.');
+  return body as Record<string, unknown>;
+}
+
+/** `iat` orders lifecycle events; a FIT without one is ordered as issued now (jose checked `exp`). */
+function issuedAt(iat: unknown): number {
+  return typeof iat === 'number' && Number.isInteger(iat) && iat >= 0 && iat <= 2_147_483_647 ? iat : Math.floor(Date.now() / 1000);
+}

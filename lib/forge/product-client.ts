@@ -1,0 +1,75 @@
+/**
+ * Calling Jira from the remote with the tokens Forge sent along with an invocation
+ * (https://developer.atlassian.com/platform/forge/remote/calling-product-apis/):
+ *
+ *   - as the app: `x-forge-oauth-system` (sent when the remote's manifest entry sets `auth.appSystemToken`);
+ *   - as the user: `x-forge-oauth-user` (sent when it sets `auth.appUserToken`), for the invoking user only.
+ *
+ * Requests go to `<app.apiBaseUrl>/rest/api/3/...` with `Authorization: Bearer <token>`. The base URL comes
+ * from the verified FIT and is pinned: in production only https://api.atlassian.com (the origin Atlassian
+ * documents), elsewhere also plain http on this machine (the local simulator). Paths stay under the base's
+ * path (`/ex/jira/<cloudId>`), redirects are followed only within it (lib/connect/product-client.ts, the same
+ * loop as the Connect host client), and the tokens live in this client, made per request: never logged, never
+ * cached beyond the request, never sent to another origin.
+ */
+import { isLoopbackHost } from '../connect/hosts';
+import { productClient, type ProductClient, type ProductFetchOptions } from '../connect/product-client';
+import { ProductApiError } from '../connect/product-error';
+import { productBase, type ProductBase } from '../connect/product-url';
+import type { ForgeRemoteRequest } from './invocation-token';
+
+/** Where Forge's product API calls go (`app.apiBaseUrl` = `https://api.atlassian.com/ex/jira/<cloudId>`). */
+export const FORGE_API_ORIGIN = 'https://api.atlassian.com';
+
+export interface ForgeProductClientOptions extends ProductFetchOptions {
+  /** Production allows only {@link FORGE_API_ORIGIN}. Default: NODE_ENV === 'production'. */
+  production?: boolean;
+}
+
+/** Jira as the app or as the invoking user, like lib/connect/host-client.ts's HostClient. */
+export interface ForgeProductClient {
+  /** With the app system token. Throws APP_TOKEN_UNAVAILABLE when Forge sent none. */
+  asApp(): ProductClient;
+  /** With the user token, for the FIT's `principal` only; IMPERSONATION_UNAVAILABLE otherwise. */
+  asUser(accountId: string): ProductClient;
+}
+
+/**
+ * A client for one verified Forge request. Cheap: make one per request.
+ *
+ * @example const issue = await forgeProductClient(forge).asApp().getJson(`/rest/api/3/issue/${key}?fields=summary`);
+ */
+export function forgeProductClient(forge: ForgeRemoteRequest, options: ForgeProductClientOptions = {}): ForgeProductClient {
+  const production = options.production ?? process.env.NODE_ENV === 'production';
+  const base = forgeApiBase(forge.invocation.apiBaseUrl, production);
+  const bearer = (token: string) => ({ authorization: async () => `Bearer ${token}` });
+  return {
+    asApp() {
+      if (!forge.appSystemToken) throw new ProductApiError('APP_TOKEN_UNAVAILABLE', 'Forge sent no app system token with this invocation.');
+      return productClient(base, options, bearer(forge.appSystemToken));
+    },
+    asUser(accountId) {
+      if (!forge.appUserToken || accountId !== forge.invocation.accountId) {
+        throw new ProductApiError('IMPERSONATION_UNAVAILABLE', 'Forge sent no user token for this user with this invocation.');
+      }
+      return productClient(base, options, bearer(forge.appUserToken));
+    },
+  };
+}
+
+/**
+ * The pinned base of Forge product calls. Throws URL_NOT_ALLOWED for anything but https://api.atlassian.com
+ * (and, outside production, http on a loopback host).
+ *
+ * @example forgeApiBase('https://api.atlassian.com/ex/jira/d0d52620-…', true) // { origin: 'https://api.atlassian.com', path: '/ex/jira/d0d52620-…' }
+ */
+export function forgeApiBase(apiBaseUrl: string | undefined, production: boolean): ProductBase {
+  if (!apiBaseUrl) throw new ProductApiError('URL_NOT_ALLOWED', 'The Forge invocation token has no app.apiBaseUrl.');
+  const base = productBase(apiBaseUrl);
+  const url = new URL(base.origin);
+  const simulator = !production && url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  if (base.origin !== FORGE_API_ORIGIN && !simulator) {
+    throw new ProductApiError('URL_NOT_ALLOWED', `Forge product calls go to ${FORGE_API_ORIGIN} only.`);
+  }
+  return base;
+}
