@@ -11,6 +11,13 @@
  *   CONNECT_OAUTH_URL         $HOST_URL
  *   CONNECT_ALLOWED_HOSTS     Atlassian's hosts plus localhost and 127.0.0.1
  *   HOST_AUTO_INSTALL         acme (set it empty to install by hand from the dashboard)
+ *   FORGE_APP_ID              app.id of forge/manifest.yml (the sample's Forge app)
+ *   FORGE_JWKS_URL            $HOST_URL/forge/jwks.json (the simulator signs the Forge Invocation Tokens)
+ *   HOST_FORGE_AUTO_INSTALL   acme: once the Connect app is installed there, the simulator upgrades it to
+ *                             Forge, so the issue view shows both doors (Connect panel, Forge panel) on the
+ *                             same site's notes
+ *
+ * It also rebuilds the Forge Custom UI on every change (`npm run forge:build -- --watch`).
  *
  * `npm run dev -- --no-host` runs the app alone (e.g. behind a tunnel, installed in a real Atlassian
  * site). Other arguments go to `next dev`. Ctrl-C stops both; if either stops, so does the other, and the
@@ -25,6 +32,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import nextEnv from '@next/env';
 import { AutoInstallError, autoInstallSettings, developmentInstall } from './auto-install.mjs';
+import { forgeAppId } from './forge-app-id.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -60,6 +68,9 @@ if (withHost) {
     CONNECT_OAUTH_URL: hostUrl,
     CONNECT_ALLOWED_HOSTS: [...ATLASSIAN_HOSTS, 'localhost', '127.0.0.1'].join(','),
     HOST_AUTO_INSTALL: 'acme',
+    FORGE_APP_ID: forgeAppId(path.join(root, 'forge/manifest.yml')),
+    FORGE_JWKS_URL: `${hostUrl}/forge/jwks.json`,
+    HOST_FORGE_AUTO_INSTALL: 'acme',
   };
   for (const [name, value] of Object.entries(defaults)) {
     if (process.env[name] === undefined) filled[name] = value;
@@ -146,6 +157,7 @@ const install = site
   })
   : null;
 if (withHost) {
+  start('the Forge Custom UI build', [path.join(root, 'scripts/forge-build.mjs'), '--watch'], env);
   start('the Connect host simulator', [path.join(root, 'host/cli.mjs')], {
     ...env,
     HOST_PORT: hostPort,

@@ -10,12 +10,14 @@
  *
  *   npm run forge:build             production bundles (minified)
  *   npm run forge:build -- --dev    readable bundles with source maps
+ *   npm run forge:build -- --watch  as --dev, rebuilt on every change (npm run dev runs this)
  */
-import { build } from 'esbuild';
+import { context } from 'esbuild';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const dev = process.argv.includes('--dev');
+const watch = process.argv.includes('--watch');
+const dev = watch || process.argv.includes('--dev');
 
 /** One entry per Custom UI module: its source and the resource folder in forge/manifest.yml. */
 export const FORGE_UI_ENTRIES = [
@@ -25,7 +27,7 @@ export const FORGE_UI_ENTRIES = [
 
 const started = Date.now();
 for (const entry of FORGE_UI_ENTRIES) {
-  await build({
+  const ctx = await context({
     absWorkingDir: root,
     entryPoints: { main: entry.source },
     outdir: entry.outdir,
@@ -40,5 +42,8 @@ for (const entry of FORGE_UI_ENTRIES) {
     define: { 'process.env.NODE_ENV': JSON.stringify(dev ? 'development' : 'production') },
     logLevel: 'warning',
   });
+  await ctx.rebuild();
+  if (watch) await ctx.watch();
+  else await ctx.dispose();
 }
-console.log(`[forge:build] ${FORGE_UI_ENTRIES.map((e) => e.outdir).join(', ')} in ${Date.now() - started} ms`);
+console.log(`[forge:build] ${FORGE_UI_ENTRIES.map((e) => e.outdir).join(', ')} in ${Date.now() - started} ms${watch ? '; watching for changes' : ''}`);
