@@ -168,6 +168,7 @@ test.describe('the Issue notes sample as a Forge app in the simulated Jira', () 
   });
 
   test('a Connect site upgraded to Forge keeps its notes: both doors show them', async ({ page, request }) => {
+    test.slow(); // two installs and two panels on a shared machine
     const name = (await createSite(request, 'upgrade')).name;
     const installed = await admin(request, name, 'install');
     expect(installed.body.installation?.state, installed.body.message).toBe('enabled');

@@ -8,16 +8,16 @@
  *   npm run host -- install [--site acme] [--descriptor <url>]
  *   npm run host -- uninstall|enable|disable [--site acme] [--app <key>]
  *   npm run host -- sites
-  npm run host -- forge-install|forge-upgrade|forge-uninstall [--site <name>] [--app <Connect key, for forge-upgrade>]
-  npm run host -- forge-event avi:jira:deleted:issue|avi:jira:updated:issue --issue <KEY> [--site <name>]
+ *   npm run host -- forge-install|forge-upgrade|forge-uninstall [--site acme] [--app <Connect key, for forge-upgrade>]
+ *   npm run host -- forge-event avi:jira:deleted:issue|avi:jira:updated:issue --issue NOTE-1 [--site acme]
  *
  * Every command but the first talks to the running simulator over HTTP, so its log and state see
  * what the command did.
  */
 import { parseArgs } from 'node:util';
 import { HostConfigError, parseHostConfig } from './lib/config.mjs';
-import { autoInstall } from './lib/lifecycle.mjs';
 import { autoInstallForge } from './lib/forge.mjs';
+import { autoInstall } from './lib/lifecycle.mjs';
 import { startServer } from './lib/server.mjs';
 import { Simulator } from './lib/simulator.mjs';
 
@@ -29,6 +29,8 @@ const USAGE = `Connect host simulator — not Atlassian
   npm run host -- install [--site <name>] [--descriptor <url>]
   npm run host -- uninstall|enable|disable [--site <name>] [--app <key>]
   npm run host -- sites
+  npm run host -- forge-install|forge-upgrade|forge-uninstall [--site <name>] [--app <Connect key, for forge-upgrade>]
+  npm run host -- forge-event avi:jira:deleted:issue|avi:jira:updated:issue --issue <KEY> [--site <name>]
 
 Environment: HOST_PORT (4000), HOST_URL, APP_URL, HOST_DATA_DIR (.data/host), HOST_AUTO_INSTALL (a site name),
 HOST_FORGE_MANIFEST (forge/manifest.yml), HOST_FORGE_AUTO_INSTALL (a site name), HOST_FORGE_RETRY_DELAY_MS (1000).`;

@@ -14,16 +14,12 @@
  */
 import { context } from 'esbuild';
 import path from 'node:path';
+import { FORGE_UI_ENTRIES } from './forge-ui-entries.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const watch = process.argv.includes('--watch');
 const dev = watch || process.argv.includes('--dev');
 
-/** One entry per Custom UI module: its source and the resource folder in forge/manifest.yml. */
-export const FORGE_UI_ENTRIES = [
-  { source: 'forge/src/issue-panel.tsx', outdir: 'forge/static/issue-panel' },
-  { source: 'forge/src/global-page.tsx', outdir: 'forge/static/global-page' },
-];
 
 const started = Date.now();
 for (const entry of FORGE_UI_ENTRIES) {

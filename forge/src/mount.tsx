@@ -16,7 +16,7 @@ export interface ForgeContext {
 export function mount(render: (context: ForgeContext) => ReactNode): void {
   const root = createRoot(document.getElementById('root')!);
   view.getContext().then(
-    (context) => root.render(<div className="forge-content">{render(context as ForgeContext)}</div>),
+    (context) => root.render(<div className="forge-content" style={{ padding: '4px 2px 8px' }}>{render(context as ForgeContext)}</div>),
     (err: Error) => root.render(<p role="alert">This page must be opened inside Jira: {err.message}</p>),
   );
 }

@@ -113,7 +113,7 @@ export function siteNav(site, user, url) {
   return html`<nav class="site-nav" aria-label="Site">
   <span class="site-name">${site.name}</span>
   ${site.issues.map((i) => html`<a href="/sites/${site.name}/browse/${i.key}">${i.key}</a>`)}
-  ${pages.length ? html`<span class="apps-menu">Apps: ${pages.map((p) => html`<a href="${p.href}">${p.name}</a>`)}</span>` : ''}
+  ${pages.length ? html`<span class="apps-menu">Apps: ${pages.map((p) => html`<a href="${p.href}">${p.name}</a> `)}</span>` : ''}
   ${userSwitcher(site, user, url.pathname)}
 </nav>`;
 }

@@ -112,7 +112,7 @@ describe('installing from forge/manifest.yml', () => {
 });
 
 describe('invokeRemote from the issue panel', () => {
-  it('becomes a FIT-signed request for the user and the issue, with the user token the endpoint asks for', async () => {
+  it('becomes a FIT-signed request for the user and the issue, with the tokens the endpoint asks for', async () => {
     const sim = simulator();
     const site = sim.store.getSite('acme');
     const installation = await installForgeApp(sim, site);
@@ -125,9 +125,10 @@ describe('invokeRemote from the issue panel', () => {
     const invocation = await verify(sim, bearer(call));
     expect(invocation).toMatchObject({ installationId: installation.installationId, accountId: user.accountId, module: { type: 'jira:issuePanel', key: 'issue-notes-forge' } });
     expect(invocation.context).toMatchObject({ cloudId: site.cloudId, extension: { issue: { key: 'NOTE-2', id: '10002' }, project: { key: 'NOTE', id: '10000' } } });
+    // notes-ui asks for both: the app's (issue summary) and the user's (authors' names).
     expect(call.headers['x-forge-oauth-user']).toMatch(/^[\w-]{40,}$/);
-    // notes-ui asks for the user token only.
-    expect(call.headers['x-forge-oauth-system']).toBeUndefined();
+    expect(call.headers['x-forge-oauth-system']).toMatch(/^[\w-]{40,}$/);
+    expect(call.headers['x-forge-oauth-system']).not.toBe(call.headers['x-forge-oauth-user']);
   });
 
   it('sends the body as JSON, and drops headers only Forge may set', async () => {
