@@ -28,7 +28,7 @@ import path from 'node:path';
 import { HostConfigError } from './config.mjs';
 import { handleForgeRest } from './forge-api.mjs';
 import { ForgeManifestError, modulesOf, resourceOf } from './forge-manifest.mjs';
-import { appOf, findIssue, ForgeError, forgeInstallations, installForgeApp, invokeRemote, redeliverForgeEvent, sendProductEvent, uninstallForgeApp, upgradeConnectToForge } from './forge.mjs';
+import { appOf, findIssue, ForgeError, forgeInstallations, installForgeApp, invokeRemote, redeliverForgeEvent, resourceOrigin, sendProductEvent, uninstallForgeApp, upgradeConnectToForge } from './forge.mjs';
 import { generalPages, issuePanels } from './descriptor.mjs';
 import { HttpError, isSameOrigin, readFields, redirect, Router, send, sendHtml, sendJson, wantsJson } from './http.mjs';
 import { moduleContext } from './iframe.mjs';
@@ -67,11 +67,19 @@ const RESOURCE_TYPES = /** @type {Record<string, string>} */ ({
 export function createHandler(sim) {
   const router = routes(sim);
   const hosts = knownHosts(sim.config);
+  const resourceHost = new URL(resourceOrigin(sim.config.hostUrl)).host;
   return async (req, res) => {
     const url = new URL(req.url ?? '/', sim.config.hostUrl);
     try {
       // DNS rebinding: a page on another name that resolves to 127.0.0.1 would otherwise be "same origin".
       if (!hosts.has(String(req.headers.host).toLowerCase())) throw new HttpError(421, `This is the Connect host simulator at ${sim.config.hostUrl}; the Host header ${req.headers.host} is not one of its names.`);
+      // Custom UI runs on its own origin, as on Forge's CDN: app code there must not reach the product's
+      // routes as same-origin (minting invocations, admin actions), nor resources load as the product.
+      const onResourceHost = String(req.headers.host).toLowerCase() === resourceHost;
+      const resourcePath = url.pathname.startsWith('/forge/cdn/') || url.pathname === '/forge/bridge.js';
+      if (onResourceHost !== resourcePath) {
+        throw new HttpError(404, onResourceHost ? `${resourceHost} serves only Forge Custom UI resources; the simulator is at ${sim.config.hostUrl}.` : `Custom UI resources are served from ${resourceOrigin(sim.config.hostUrl)}.`);
+      }
       const found = router.match(req.method ?? 'GET', url.pathname);
       if (found === null) throw new HttpError(404, `Nothing at ${url.pathname} on the Connect host simulator.`);
       if (found === 'method-not-allowed') throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}.`);

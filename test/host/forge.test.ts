@@ -2,7 +2,7 @@
  * The simulator's Forge host against a small fake remote: what it sends is checked with the app's own FIT
  * verifier (lib/forge/invocation-token.ts), over real HTTP, with the sample's real forge/manifest.yml.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createLocalJWKSet, decodeJwt, SignJWT, generateKeyPair } from 'jose';
@@ -237,6 +237,17 @@ describe('the product API for remotes, JWKS and uninstall (over HTTP)', () => {
   });
   afterEach(() => server.close());
 
+  /** A request to 127.0.0.1 with the Host header of one of the simulator's names, as a browser on that name sends. */
+  const send = (path: string, host: string, method = 'GET') => new Promise<{ status: number; headers: IncomingMessage['headers']; body: string }>((resolve, reject) => {
+    const req = httpRequest(`${hostUrl}${path}`, { method, headers: { host, 'content-type': 'application/json' } }, async (res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+    });
+    req.on('error', reject);
+    req.end(method === 'POST' ? '{}' : undefined);
+  });
+
   it('publishes the Forge key where the app fetches it (createForgeKeySet)', async () => {
     await installForgeApp(sim, sim.store.getSite('acme'));
     const keys = createForgeKeySet({ jwksUrl: `${hostUrl}/forge/jwks.json` });
@@ -274,13 +285,24 @@ describe('the product API for remotes, JWKS and uninstall (over HTTP)', () => {
     const installation = await installForgeApp(sim, sim.store.getSite('acme'));
     const origin = resourceOrigin(hostUrl);
     expect(new URL(origin).hostname).toBe('localhost');
-    const base = `${hostUrl}/forge/cdn/${installation.installationId.split('/').pop()}/notes-panel`;
-    const index = await fetch(`${base}/index.html`);
+    const base = `/forge/cdn/${installation.installationId.split('/').pop()}/notes-panel`;
+    const index = await send(`${base}/index.html`, new URL(origin).host);
     expect(index.status).toBe(200);
-    expect(index.headers.get('content-security-policy')).toBe(`frame-ancestors ${hostUrl}`);
-    const html = await index.text();
-    expect(html.indexOf('/forge/bridge.js')).toBeLessThan(html.indexOf('main.js'));
-    expect((await fetch(`${base}/..%2F..%2Fmanifest.yml`)).status).toBe(404);
+    expect(index.headers['content-security-policy']).toBe(`frame-ancestors ${hostUrl}`);
+    expect(index.body.indexOf('/forge/bridge.js')).toBeLessThan(index.body.indexOf('main.js'));
+    expect((await send(`${base}/..%2F..%2Fmanifest.yml`, new URL(origin).host)).status).toBe(404);
+  });
+
+  it('keeps Custom UI on its own origin: resources only there, nothing else of the product there', async () => {
+    const installation = await installForgeApp(sim, sim.store.getSite('acme'));
+    const resources = `/forge/cdn/${installation.installationId.split('/').pop()}/notes-panel/index.html`;
+    const resourceHost = new URL(resourceOrigin(hostUrl)).host;
+    const status = async (path: string, host: string, method = 'GET') => (await send(path, host, method)).status;
+    expect(await status(resources, resourceHost)).toBe(200);
+    expect(await status(resources, new URL(hostUrl).host)).toBe(404);
+    expect(await status('/sites/acme/_forge/invoke', resourceHost, 'POST')).toBe(404);
+    expect(await status('/sites/acme/_admin/forge-uninstall', resourceHost, 'POST')).toBe(404);
+    expect(await status('/sites.json', resourceHost)).toBe(404);
   });
 });
 
