@@ -1,10 +1,14 @@
 // Builds the app for production and serves it for the end-to-end suite, on a fresh SQLite database
 // under .data/e2e so that runs never see development data or each other's leftovers; beside it, the
 // Connect host simulator (host/) on its own port and data directory, which the app is configured to
-// trust for install keys and user tokens, the way `npm run dev` wires them.
+// trust for install keys and user tokens, the way `npm run dev` wires them. The simulator also hosts the
+// sample's Forge app (forge/manifest.yml, its Custom UI built here with esbuild), signing Forge Invocation
+// Tokens with a key the app trusts through FORGE_JWKS_URL.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import { register } from 'node:module';
 import path from 'node:path';
+import { forgeAppId } from '../scripts/forge-app-id.mjs';
 
 const port = process.argv[2] ?? '3100';
 const hostPort = process.env.E2E_HOST_PORT ?? '4100';
@@ -29,6 +33,19 @@ const env = {
   NEXT_DIST_DIR: '.next-e2e',
 };
 
+// The Forge door: the app trusts the simulator's FIT key set. Turned on only where the app's own Forge
+// configuration accepts that key set in production (a loopback http URL); otherwise the app would refuse
+// to start, and the Forge spec says it is waiting for that.
+const forge = { FORGE_APP_ID: forgeAppId(path.join(root, 'forge/manifest.yml')), FORGE_JWKS_URL: `${hostUrl}/forge/jwks.json` };
+register('../scripts/forge-manifest-loader.mjs', import.meta.url);
+const { parseForgeConfig } = await import('../lib/forge/config.ts');
+try {
+  parseForgeConfig({ NODE_ENV: 'production', ...forge });
+  Object.assign(env, forge);
+} catch (err) {
+  console.error(`[e2e] the Forge door is off: ${err.message}`);
+}
+
 // The simulator refuses NODE_ENV=production, which is right: it is a development tool, even here.
 const hostEnv = {
   ...process.env,
@@ -37,6 +54,9 @@ const hostEnv = {
   HOST_URL: hostUrl,
   APP_URL: appUrl,
   HOST_DATA_DIR: path.join(dataDir, 'host'),
+  HOST_FORGE_MANIFEST: path.join(root, 'forge/manifest.yml'),
+  // Forge waits longer between retries; the suite need not.
+  HOST_FORGE_RETRY_DELAY_MS: '100',
 };
 
 /** @type {import('node:child_process').ChildProcess[]} */
@@ -82,6 +102,7 @@ function run(args) {
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => exit(0));
 
 start(['host/cli.mjs'], hostEnv, 'the Connect host simulator');
+run(['scripts/forge-build.mjs']);
 run(['scripts/db/migrate.mjs']);
 if (!process.env.E2E_SKIP_BUILD) run([path.join(root, 'node_modules/next/dist/bin/next'), 'build']);
 await waitFor(`${hostUrl}/sites.json`, 'the Connect host simulator');

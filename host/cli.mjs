@@ -8,12 +8,15 @@
  *   npm run host -- install [--site acme] [--descriptor <url>]
  *   npm run host -- uninstall|enable|disable [--site acme] [--app <key>]
  *   npm run host -- sites
+ *   npm run host -- forge-install|forge-upgrade|forge-uninstall [--site acme] [--app <Connect key, for forge-upgrade>]
+ *   npm run host -- forge-event avi:jira:deleted:issue|avi:jira:updated:issue --issue NOTE-1 [--site acme]
  *
  * Every command but the first talks to the running simulator over HTTP, so its log and state see
  * what the command did.
  */
 import { parseArgs } from 'node:util';
 import { HostConfigError, parseHostConfig } from './lib/config.mjs';
+import { autoInstallForge } from './lib/forge.mjs';
 import { autoInstall } from './lib/lifecycle.mjs';
 import { startServer } from './lib/server.mjs';
 import { Simulator } from './lib/simulator.mjs';
@@ -26,8 +29,11 @@ const USAGE = `Connect host simulator — not Atlassian
   npm run host -- install [--site <name>] [--descriptor <url>]
   npm run host -- uninstall|enable|disable [--site <name>] [--app <key>]
   npm run host -- sites
+  npm run host -- forge-install|forge-upgrade|forge-uninstall [--site <name>] [--app <Connect key, for forge-upgrade>]
+  npm run host -- forge-event avi:jira:deleted:issue|avi:jira:updated:issue --issue <KEY> [--site <name>]
 
-Environment: HOST_PORT (4000), HOST_URL, APP_URL, HOST_DATA_DIR (.data/host), HOST_AUTO_INSTALL (a site name).`;
+Environment: HOST_PORT (4000), HOST_URL, APP_URL, HOST_DATA_DIR (.data/host), HOST_AUTO_INSTALL (a site name),
+HOST_FORGE_MANIFEST (forge/manifest.yml), HOST_FORGE_AUTO_INSTALL (a site name), HOST_FORGE_RETRY_DELAY_MS (1000).`;
 
 /** @param {string[]} argv */
 async function main(argv) {
@@ -81,6 +87,18 @@ async function main(argv) {
       const result = await client.post(`/sites/${values.site}/_admin/${command}`, { appKey });
       return void console.log(result.message);
     }
+    case 'forge-install':
+    case 'forge-uninstall':
+    case 'forge-upgrade': {
+      const result = await client.post(`/sites/${values.site}/_admin/${command}`, values.app ? { appKey: values.app } : {});
+      return void console.log(result.message);
+    }
+    case 'forge-event': {
+      const [event] = rest;
+      if (!event || !values.issue) throw new UsageError('forge-event needs an event and --issue, e.g. forge-event avi:jira:deleted:issue --issue NOTE-1');
+      const result = await client.post(`/sites/${values.site}/_admin/forge-event`, { event, issue: values.issue });
+      return void console.log(result.message);
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -101,10 +119,17 @@ async function serve(config) {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  if (config.autoInstall) {
-    autoInstall(sim, config.autoInstall).then(
+  const connect = config.autoInstall
+    ? autoInstall(sim, config.autoInstall).then(
       (i) => console.log(`[host] ${i.appKey} is ${i.state} on ${config.autoInstall}${i.lastError ? ` (${i.lastError})` : ''}`),
       (err) => console.error(`[host] automatic install on ${config.autoInstall} failed: ${err.message}`),
+    )
+    : Promise.resolve();
+  if (config.forgeAutoInstall) {
+    const siteName = config.forgeAutoInstall;
+    connect.then(() => autoInstallForge(sim, siteName)).then(
+      (message) => console.log(`[host] ${message}`),
+      (err) => console.error(`[host] Forge install on ${siteName} failed: ${err.message}`),
     );
   }
 }

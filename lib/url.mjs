@@ -15,16 +15,15 @@ export function isLoopbackHost(hostname) {
 /**
  * The transport rule for every server the app trusts (its own public URL, the install-key server, the
  * OAuth server, the Forge JWKS): https, or plain http on a loopback host (the local simulator, tests
- * against a production build). `loopbackHttp: false` refuses even that; the one caller that passes it is
- * the Forge JWKS in production (lib/forge/config.ts), because whoever serves the keys decides which
- * invocation tokens are genuine, and Atlassian's JWKS is never on this machine.
+ * against a production build). A server on a loopback host is a process on this machine, which could read
+ * the app's secrets anyway; no network attacker can stand in for it.
  *
  * @example isHttpsOrLoopbackHttp(new URL('http://localhost:4000/install-keys')) // true
- * @example isHttpsOrLoopbackHttp(new URL('http://localhost:4000/jwks.json'), { loopbackHttp: false }) // false
+ * @example isHttpsOrLoopbackHttp(new URL('http://keys.example.com/jwks.json')) // false
  */
-export function isHttpsOrLoopbackHttp(url, { loopbackHttp = true } = {}) {
+export function isHttpsOrLoopbackHttp(url) {
   if (url.protocol === 'https:') return true;
-  return loopbackHttp && url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  return url.protocol === 'http:' && isLoopbackHost(url.hostname);
 }
 
 /**

@@ -11,6 +11,13 @@
  *   CONNECT_OAUTH_URL         $HOST_URL
  *   CONNECT_ALLOWED_HOSTS     Atlassian's hosts plus localhost and 127.0.0.1
  *   HOST_AUTO_INSTALL         acme (set it empty to install by hand from the dashboard)
+ *   FORGE_APP_ID              app.id of forge/manifest.yml (the sample's Forge app)
+ *   FORGE_JWKS_URL            $HOST_URL/forge/jwks.json (the simulator signs the Forge Invocation Tokens)
+ *   HOST_FORGE_AUTO_INSTALL   acme: once the Connect app is installed there, the simulator upgrades it to
+ *                             Forge, so the issue view shows both doors (Connect panel, Forge panel) on the
+ *                             same site's notes
+ *
+ * It also rebuilds the Forge Custom UI on every change (`npm run forge:build -- --watch`).
  *
  * `npm run dev -- --no-host` runs the app alone (e.g. behind a tunnel, as the backend of a Forge app on a
  * real site). Other arguments go to `next dev`. Ctrl-C stops both; if either stops, so does the other, and the
@@ -23,6 +30,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import nextEnv from '@next/env';
+import { DEFAULT_ALLOWED_HOSTS } from '../lib/connect/allowed-hosts.mjs';
+import { stripTrailingSlashes } from '../lib/url.mjs';
+import { forgeAppId } from './forge-app-id.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -36,13 +46,10 @@ if (process.env.ATLASSIAN_API_TOKEN) {
   console.warn('[dev] ATLASSIAN_API_TOKEN is set, but npm run dev no longer installs into a real site (Atlassian stopped descriptor-URL installs of private Connect apps on 30 March 2026): use npm run forge:deploy and npm run forge:install (docs/forge.md), and remove ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN.');
 }
 
-// Mirrors DEFAULT_ALLOWED_HOSTS in lib/config.ts.
-const ATLASSIAN_HOSTS = ['*.atlassian.net', '*.atlassian-dev.net', '*.jira.com', '*.jira-dev.com'];
-
 const appPort = process.env.PORT || '3000';
 const hostPort = process.env.HOST_PORT || '4000';
-const hostUrl = (process.env.HOST_URL || `http://localhost:${hostPort}`).replace(/\/+$/, '');
-const appUrl = (process.env.APP_URL || `http://localhost:${appPort}`).replace(/\/+$/, '');
+const hostUrl = stripTrailingSlashes(process.env.HOST_URL || `http://localhost:${hostPort}`);
+const appUrl = stripTrailingSlashes(process.env.APP_URL || `http://localhost:${appPort}`);
 
 /** @type {Record<string, string>} */
 const filled = {};
@@ -50,8 +57,11 @@ if (withHost) {
   const defaults = {
     CONNECT_INSTALL_KEYS_URL: `${hostUrl}/install-keys`,
     CONNECT_OAUTH_URL: hostUrl,
-    CONNECT_ALLOWED_HOSTS: [...ATLASSIAN_HOSTS, 'localhost', '127.0.0.1'].join(','),
+    CONNECT_ALLOWED_HOSTS: [...DEFAULT_ALLOWED_HOSTS, 'localhost', '127.0.0.1'].join(','),
     HOST_AUTO_INSTALL: 'acme',
+    FORGE_APP_ID: forgeAppId(path.join(root, 'forge/manifest.yml')),
+    FORGE_JWKS_URL: `${hostUrl}/forge/jwks.json`,
+    HOST_FORGE_AUTO_INSTALL: 'acme',
   };
   for (const [name, value] of Object.entries(defaults)) {
     if (process.env[name] === undefined) filled[name] = value;
@@ -107,6 +117,7 @@ for (const [signal, code] of /** @type {const} */ ([['SIGINT', 130], ['SIGTERM',
 
 start('next dev', [path.join(root, 'node_modules/next/dist/bin/next'), 'dev', ...nextArgs], env);
 if (withHost) {
+  start('the Forge Custom UI build', [path.join(root, 'scripts/forge-build.mjs'), '--watch'], env);
   start('the Connect host simulator', [path.join(root, 'host/cli.mjs')], {
     ...env,
     HOST_PORT: hostPort,
@@ -118,7 +129,7 @@ if (withHost) {
 /** Values the user set that will keep the simulator's installs from working. */
 function warnAboutOverrides() {
   const keys = process.env.CONNECT_INSTALL_KEYS_URL;
-  if (keys !== undefined && keys.replace(/\/+$/, '') !== `${hostUrl}/install-keys`) {
+  if (keys !== undefined && stripTrailingSlashes(keys) !== `${hostUrl}/install-keys`) {
     console.warn(`[dev] CONNECT_INSTALL_KEYS_URL is ${keys}: the app will refuse installs signed by the simulator (its keys are at ${hostUrl}/install-keys).`);
   }
   const hosts = process.env.CONNECT_ALLOWED_HOSTS;

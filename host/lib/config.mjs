@@ -9,6 +9,11 @@
  *   HOST_DATA_DIR      key pair and state (default .data/host)
  *   HOST_AUTO_INSTALL  a site name: install the app there as soon as its descriptor answers
  *   HOST_LOG           "silent" to stop echoing the exchange log to stdout
+ *   HOST_FORGE_MANIFEST          the Forge app's manifest.yml (default forge/manifest.yml); its ${APP_URL}
+ *                                is APP_URL, other manifest variables come from the environment
+ *   HOST_FORGE_AUTO_INSTALL      a site name: once HOST_AUTO_INSTALL has installed the Connect app there,
+ *                                upgrade it to Forge (or install the Forge app if no Connect app is there)
+ *   HOST_FORGE_RETRY_DELAY_MS    first delay between event retries (default 1000, doubling)
  */
 import path from 'node:path';
 import { envValue as value } from '../../lib/env.mjs';
@@ -33,6 +38,10 @@ export class HostConfigError extends Error {
  * @property {string} defaultSite the site created on first start
  * @property {string | null} autoInstall
  * @property {boolean} echo       print each exchange to stdout
+ * @property {string} forgeManifest
+ * @property {Record<string, string | undefined>} forgeVariables  values of manifest variables
+ * @property {string | null} forgeAutoInstall
+ * @property {number} forgeRetryDelayMs
  */
 
 /**
@@ -53,6 +62,12 @@ export function parseHostConfig(env = process.env, cwd = process.cwd()) {
   if (autoInstall !== null && !SITE_NAME.test(autoInstall)) {
     throw new HostConfigError('HOST_AUTO_INSTALL', 'must be a site name (lower-case letters, digits and "-").');
   }
+  const forgeAutoInstall = value(env, 'HOST_FORGE_AUTO_INSTALL') ?? null;
+  if (forgeAutoInstall !== null && !SITE_NAME.test(forgeAutoInstall)) {
+    throw new HostConfigError('HOST_FORGE_AUTO_INSTALL', 'must be a site name (lower-case letters, digits and "-").');
+  }
+  const retryDelay = Number(value(env, 'HOST_FORGE_RETRY_DELAY_MS') ?? '1000');
+  if (!Number.isInteger(retryDelay) || retryDelay < 0 || retryDelay > 60_000) throw new HostConfigError('HOST_FORGE_RETRY_DELAY_MS', 'must be a whole number of milliseconds (0-60000).');
   return {
     port,
     hostUrl,
@@ -62,6 +77,11 @@ export function parseHostConfig(env = process.env, cwd = process.cwd()) {
     defaultSite: 'acme',
     autoInstall,
     echo: value(env, 'HOST_LOG') !== 'silent',
+    forgeManifest: path.resolve(cwd, value(env, 'HOST_FORGE_MANIFEST') ?? 'forge/manifest.yml'),
+    // The manifest's ${APP_URL} is the app the simulator talks to, as the Forge CLI would read it at deploy.
+    forgeVariables: { ...env, APP_URL: appUrl },
+    forgeAutoInstall,
+    forgeRetryDelayMs: retryDelay,
   };
 }
 

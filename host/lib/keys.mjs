@@ -15,15 +15,28 @@ import path from 'node:path';
  * @property {string} publicKeyPem  SPKI, what the key server returns
  */
 
-const FILE = 'install-key.json';
-
 /**
  * @param {string} dataDir
  * @returns {InstallKey}
  * @example const key = loadOrCreateInstallKey('.data/host')
  */
 export function loadOrCreateInstallKey(dataDir) {
-  const file = path.join(dataDir, FILE);
+  return loadOrCreateKeyPair(path.join(dataDir, 'install-key.json'));
+}
+
+/**
+ * The key that signs Forge Invocation Tokens, apart from the install key (Atlassian's are separate too).
+ * Its public half is served as a JWKS at /forge/jwks.json, which the app trusts through FORGE_JWKS_URL.
+ * @param {string} dataDir
+ * @returns {InstallKey}
+ */
+export function loadOrCreateForgeKey(dataDir) {
+  return loadOrCreateKeyPair(path.join(dataDir, 'forge-key.json'));
+}
+
+/** @param {string} file @returns {InstallKey} */
+function loadOrCreateKeyPair(file) {
+  const dataDir = path.dirname(file);
   if (existsSync(file)) {
     const key = JSON.parse(readFileSync(file, 'utf8'));
     if (typeof key.kid === 'string' && typeof key.privateKeyPem === 'string' && typeof key.publicKeyPem === 'string') return key;

@@ -10,6 +10,10 @@
  * `enabled` and `disabled` are webhooks to the product: its state changes whatever the app answers
  * (a failure is recorded and shown). The clientKey of a site and app never changes; the shared secret is
  * new on every install.
+ *
+ * Once an app is registered on Forge (forge.mjs `upgradeConnectToForge`), `installed` carries the
+ * installationId and `enabled`/`disabled` are no longer sent (Atlassian's Connect-on-Forge limitations:
+ * https://developer.atlassian.com/platform/adopting-forge-from-connect/limitations-and-differences/).
  * https://developer.atlassian.com/cloud/jira/platform/connect-app-descriptor/#lifecycle
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -65,6 +69,7 @@ async function install(sim, site, descriptorUrl) {
     sharedSecret: randomBytes(33).toString('base64url'),
     oauthClientId: previous?.oauthClientId ?? randomBytes(24).toString('base64url'),
     installationId: previous?.installationId ?? `ari:cloud:ecosystem::installation/${randomUUID()}`,
+    onForge: previous?.onForge ?? false,
     state: 'installed',
     installedAt: now,
     updatedAt: now,
@@ -88,6 +93,21 @@ async function install(sim, site, descriptorUrl) {
   sim.store.save();
   await sendEnablement(sim, site, candidate, 'enabled');
   return candidate;
+}
+
+/**
+ * Sends `installed` again for an installation the product already has (its secret unchanged), e.g. when
+ * it moves to Forge. Throws LifecycleError unless the app answers 2xx.
+ * @param {Simulator} sim @param {Site} site @param {Installation} installation @param {string} note
+ */
+export async function sendInstalled(sim, site, installation, note) {
+  const { descriptor } = installation;
+  const url = appUrl(descriptor, descriptor.lifecycle.installed);
+  const token = signInstallToken({ key: sim.key, clientKey: installation.clientKey, appBaseUrl: descriptor.baseUrl, url });
+  const { status, answer } = await postToApp(sim, { site: site.name, kind: 'lifecycle', url, token, body: lifecyclePayload(sim, site, installation, 'installed'), note: `${note}` });
+  if (!isSuccess(status)) throw new LifecycleError(`The app refused the installed callback (${status ?? 'no answer'}): ${answer || 'no details'}`);
+  installation.updatedAt = new Date().toISOString();
+  sim.store.save();
 }
 
 /**
@@ -142,6 +162,10 @@ async function sendEnablement(sim, site, installation, event) {
   sim.store.save();
   const path = installation.descriptor.lifecycle?.[event];
   if (!path) return;
+  if (installation.onForge) {
+    sim.log.add({ site: site.name, direction: 'product', kind: 'lifecycle', note: `${event} not sent to ${installation.appKey}: apps registered on Forge do not receive enabled/disabled` });
+    return;
+  }
   const url = appUrl(installation.descriptor, path);
   const token = signRequestToken({ clientKey: installation.clientKey, sharedSecret: installation.sharedSecret, method: 'POST', url, appBaseUrl: installation.descriptor.baseUrl });
   const { status, answer } = await postToApp(sim, {
@@ -173,7 +197,8 @@ export function lifecyclePayload(sim, site, installation, eventType) {
     description: `Atlassian JIRA at ${baseUrl}`,
     eventType,
     cloudId: site.cloudId,
-    installationId: installation.installationId,
+    // Only apps registered on Forge get it; it is the Forge installation's id, the link between the doors.
+    ...(installation.onForge ? { installationId: installation.installationId } : {}),
     oauthClientId: installation.oauthClientId,
   };
 }

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
  * @property {string} summary
  * @property {string} description
  * @property {string} status
+ * @property {string[]} [previousKeys]  keys it had before a key change (Jira still resolves them)
  *
  * @typedef {object} SimProject
  * @property {string} id

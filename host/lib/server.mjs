@@ -12,11 +12,23 @@
  *   /sites/<site>/_admin/…                    install, uninstall, enable, disable, webhooks (dashboard, CLI)
  *   /sites/<site>/rest/plugins/1.0/…          UPM (development installs)
  *   /sites/<site>/rest/…                      product REST API (JWT or Bearer)
+ *
+ * Forge (forge.mjs):
+ *   /forge/jwks.json                          the key set that signs Forge Invocation Tokens (FORGE_JWKS_URL)
+ *   /forge/cdn/<installation>/<resource>/…    Custom UI resources (served from the other loopback name, so
+ *                                             the iframe is cross-origin as on Forge's CDN), bridge injected
+ *   /sites/<site>/jira/apps/<app>/<module>    a jira:globalPage
+ *   /sites/<site>/_forge/…                    what host.js calls for the bridge: invoke, unsupported calls
+ *   /sites/<site>/_admin/forge-…              install, upgrade, uninstall, product events, redelivery
+ *   /forge-api/ex/jira/<cloudId>/rest/…       product REST API for remotes (the tokens it minted only)
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { HostConfigError } from './config.mjs';
+import { handleForgeRest } from './forge-api.mjs';
+import { ForgeManifestError, modulesOf, resourceOf } from './forge-manifest.mjs';
+import { appOf, findIssue, ForgeError, forgeInstallations, installForgeApp, invokeRemote, redeliverForgeEvent, resourceOrigin, sendProductEvent, uninstallForgeApp, upgradeConnectToForge } from './forge.mjs';
 import { generalPages, issuePanels } from './descriptor.mjs';
 import { HttpError, isSameOrigin, readFields, redirect, Router, send, sendHtml, sendJson, wantsJson } from './http.mjs';
 import { moduleContext } from './iframe.mjs';
@@ -24,12 +36,12 @@ import { installApp, LifecycleError, setEnabled, uninstallApp } from './lifecycl
 import { tokenRequest } from './oauth.mjs';
 import { handleRest, requestAsUser } from './rest.mjs';
 import { siteBaseUrl, StoreError } from './store.mjs';
-import { signContextToken } from './tokens.mjs';
+import { forgeJwks, signContextToken } from './tokens.mjs';
 import { redeliver, sendWebhook, WebhookError } from './webhooks.mjs';
 import { dashboardPage } from '../pages/dashboard.mjs';
 import { issuePage } from '../pages/issue.mjs';
 import { logPage } from '../pages/log-page.mjs';
-import { generalPage, siteHomePage } from '../pages/site.mjs';
+import { forgeGlobalPage, generalPage, siteHomePage } from '../pages/site.mjs';
 
 const PUBLIC_DIR = path.join(import.meta.dirname, '..', 'public');
 const STATIC_FILES = /** @type {Record<string, string>} */ ({
@@ -37,6 +49,12 @@ const STATIC_FILES = /** @type {Record<string, string>} */ ({
   'log.js': 'text/javascript; charset=utf-8',
   'host.css': 'text/css; charset=utf-8',
   'avatar.svg': 'image/svg+xml',
+});
+
+/** Content types of Custom UI resource files. */
+const RESOURCE_TYPES = /** @type {Record<string, string>} */ ({
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.map': 'application/json', '.woff2': 'font/woff2',
 });
 
 /** @typedef {import('./simulator.mjs').Simulator} Simulator */
@@ -49,11 +67,19 @@ const STATIC_FILES = /** @type {Record<string, string>} */ ({
 export function createHandler(sim) {
   const router = routes(sim);
   const hosts = knownHosts(sim.config);
+  const resourceHost = new URL(resourceOrigin(sim.config.hostUrl)).host;
   return async (req, res) => {
     const url = new URL(req.url ?? '/', sim.config.hostUrl);
     try {
       // DNS rebinding: a page on another name that resolves to 127.0.0.1 would otherwise be "same origin".
       if (!hosts.has(String(req.headers.host).toLowerCase())) throw new HttpError(421, `This is the Connect host simulator at ${sim.config.hostUrl}; the Host header ${req.headers.host} is not one of its names.`);
+      // Custom UI runs on its own origin, as on Forge's CDN: app code there must not reach the product's
+      // routes as same-origin (minting invocations, admin actions), nor resources load as the product.
+      const onResourceHost = String(req.headers.host).toLowerCase() === resourceHost;
+      const resourcePath = url.pathname.startsWith('/forge/cdn/') || url.pathname === '/forge/bridge.js';
+      if (onResourceHost !== resourcePath) {
+        throw new HttpError(404, onResourceHost ? `${resourceHost} serves only Forge Custom UI resources; the simulator is at ${sim.config.hostUrl}.` : `Custom UI resources are served from ${resourceOrigin(sim.config.hostUrl)}.`);
+      }
       const found = router.match(req.method ?? 'GET', url.pathname);
       if (found === null) throw new HttpError(404, `Nothing at ${url.pathname} on the Connect host simulator.`);
       if (found === 'method-not-allowed') throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}.`);
@@ -62,7 +88,7 @@ export function createHandler(sim) {
       const { status, message } = describeError(err);
       if (status === 500) console.error('[host] internal error', err);
       if (res.headersSent) return void res.end();
-      if (wantsJson(req) || url.pathname.includes('/rest/') || url.pathname.includes('/_host/')) sendJson(res, status, { ok: false, error: message });
+      if (wantsJson(req) || url.pathname.includes('/rest/') || url.pathname.includes('/_host/') || url.pathname.includes('/_forge/')) sendJson(res, status, { ok: false, error: message });
       else send(res, status, `${message}\n`, { 'content-type': 'text/plain; charset=utf-8' });
     }
   };
@@ -130,8 +156,10 @@ function routes(sim) {
     })
     .on('GET', /^\/sites\/(?<site>[^/]+)\/browse\/(?<key>[^/]+)$/, (ctx) => {
       const s = site(ctx);
-      const issue = s.issues.find((i) => i.key.toUpperCase() === decodeURIComponent(ctx.params.key).toUpperCase());
+      // Keys an issue had before a key change still resolve, as on Jira.
+      const issue = findIssue(s, decodeURIComponent(ctx.params.key));
       if (!issue) throw new HttpError(404, `There is no issue ${ctx.params.key} on ${s.name}.`);
+      if (issue.key !== decodeURIComponent(ctx.params.key).toUpperCase()) return redirect(ctx.res, `/sites/${s.name}/browse/${issue.key}`);
       sendHtml(ctx.res, 200, issuePage(sim, s, issue, sim.currentUser(s, ctx.req.headers.cookie), ctx.url));
     })
     .on('GET', /^\/sites\/(?<site>[^/]+)\/plugins\/servlet\/ac\/(?<appKey>[^/]+)\/(?<moduleKey>[^/]+)$/, (ctx) => {
@@ -158,7 +186,123 @@ function routes(sim) {
       const below = ctx.params.path.slice('/rest/plugins/1.0'.length) || '/';
       return sim.upm.handle(sim, s, ctx, below, `/sites/${s.name}`);
     })
-    .on('*', /^\/sites\/(?<site>[^/]+)(?<path>\/rest\/.*)$/, (ctx) => handleRest(sim, site(ctx), ctx, ctx.params.path));
+    .on('*', /^\/sites\/(?<site>[^/]+)(?<path>\/rest\/.*)$/, (ctx) => handleRest(sim, site(ctx), ctx, ctx.params.path))
+    // Forge
+    .on('GET', /^\/forge\/jwks\.json$/, ({ res, url }) => {
+      sim.log.add({ direction: 'app→product', kind: 'forge', method: 'GET', url: url.toString(), status: 200, note: 'Forge JWKS fetched' });
+      sendJson(res, 200, forgeJwks(sim.forgeKey), { 'cache-control': 'public, max-age=300' });
+    })
+    .on('GET', /^\/forge\/bridge\.js$/, ({ res }) => send(res, 200, readFileSync(path.join(PUBLIC_DIR, 'forge-bridge.js')), { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }))
+    .on('GET', /^\/forge\/cdn\/(?<id>[0-9a-f-]{36})\/(?<resource>[\w-]{1,23})\/(?<file>.*)$/, (ctx) => forgeResource(sim, ctx))
+    .on('GET', /^\/sites\/(?<site>[^/]+)\/jira\/apps\/(?<app>[0-9a-f-]{36})\/(?<moduleKey>[\w-]+)$/, (ctx) => {
+      const s = site(ctx);
+      const installation = forgeInstallations(s)[`ari:cloud:ecosystem::app/${ctx.params.app}`];
+      const module = installation?.state === 'installed' ? modulesOf(appOf(installation)).globalPages.find((m) => m.key === ctx.params.moduleKey) : undefined;
+      if (!installation || !module) throw new HttpError(404, `No installed Forge app ${ctx.params.app} with a global page ${ctx.params.moduleKey} on ${s.name}.`);
+      sendHtml(ctx.res, 200, forgeGlobalPage(sim, s, installation, module, sim.currentUser(s, ctx.req.headers.cookie), ctx.url));
+    })
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_forge\/invoke$/, guarded(sim, async (ctx) => {
+      const s = site(ctx);
+      const fields = await readFields(ctx.req);
+      const user = sim.currentUser(s, ctx.req.headers.cookie);
+      const result = await invokeRemote(sim, s, { appId: String(fields.appId ?? ''), moduleKey: String(fields.moduleKey ?? ''), issueKey: fields.issueKey ? String(fields.issueKey) : undefined, accountId: user.accountId, request: fields.request ?? {} });
+      sendJson(ctx.res, 200, result);
+    }))
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_forge\/unsupported$/, guarded(sim, async (ctx) => {
+      const s = site(ctx);
+      const fields = await readFields(ctx.req);
+      sim.log.add({ site: s.name, direction: 'browser→product', kind: 'forge', note: `bridge call "${String(fields.name ?? '').slice(0, 80)}" from ${String(fields.moduleKey ?? '').slice(0, 80)} is not supported by the simulator (rejected in the iframe)` });
+      sendJson(ctx.res, 200, { ok: true });
+    }))
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/(?<action>forge-install|forge-upgrade|forge-uninstall|forge-event)$/, guarded(sim, (ctx) => forgeAdmin(sim, site(ctx), ctx)))
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/forge-events\/(?<id>[\w-]+)\/redeliver$/, guarded(sim, async (ctx) => {
+      const s = site(ctx);
+      const { back } = await readFields(ctx.req);
+      const delivery = await redeliverForgeEvent(sim, s, ctx.params.id);
+      respond(ctx, 200, `Sent ${delivery.eventType} again: the app answered ${delivery.status ?? 'nothing'}.`, { delivery: forgeDeliverySummary(delivery) }, back);
+    }))
+    .on('*', /^\/forge-api\/ex\/jira\/(?<cloudId>[0-9a-f-]{36})(?<path>\/rest\/.*)$/, (ctx) => handleForgeRest(sim, ctx, ctx.params.cloudId, ctx.params.path));
+}
+
+/**
+ * @param {Simulator} sim @param {import('./store.mjs').Site} site @param {RouteContext} ctx
+ */
+async function forgeAdmin(sim, site, ctx) {
+  const fields = await readFields(ctx.req);
+  const back = fields.back ?? '/';
+  const user = sim.currentUser(site, ctx.req.headers.cookie);
+  switch (ctx.params.action) {
+    case 'forge-install': {
+      const installation = await installForgeApp(sim, site, { installerAccountId: user.accountId });
+      return respond(ctx, 200, `Installed the Forge app on ${site.name}.`, { installation: forgeInstallationSummary(installation), deliveries: deliveriesOf(site, installation) }, back);
+    }
+    case 'forge-upgrade': {
+      const installation = await upgradeConnectToForge(sim, site, fields.appKey ? String(fields.appKey) : undefined);
+      return respond(ctx, 200, `Upgraded ${installation.connectAppKey} on ${site.name} to Forge.`, { installation: forgeInstallationSummary(installation), deliveries: deliveriesOf(site, installation) }, back);
+    }
+    case 'forge-uninstall': {
+      const installation = await uninstallForgeApp(sim, site, fields.appId ? String(fields.appId) : undefined);
+      return respond(ctx, 200, `Uninstalled the Forge app from ${site.name}.`, { installation: forgeInstallationSummary(installation), deliveries: deliveriesOf(site, installation) }, back);
+    }
+    case 'forge-event': {
+      const deliveries = await sendProductEvent(sim, site, { eventType: String(fields.event ?? ''), issueKey: String(fields.issue ?? ''), accountId: user.accountId });
+      return respond(ctx, 200, deliveries.map((d) => `Sent ${d.eventType} to ${d.moduleKey}: ${d.status ?? 'no answer'} after ${d.attempts.length} attempt(s).`).join(' '), { deliveries: deliveries.map(forgeDeliverySummary) }, back);
+    }
+  }
+}
+
+/** @param {import('./store.mjs').Site} site @param {import('./forge.mjs').ForgeInstallation} installation */
+function deliveriesOf(site, installation) {
+  return (site.forgeDeliveries ?? []).filter((d) => d.appId === installation.appId).slice(0, 5).map(forgeDeliverySummary);
+}
+
+/** No secrets. @param {import('./forge.mjs').ForgeInstallation} i */
+export function forgeInstallationSummary(i) {
+  return { appId: i.appId, installationId: i.installationId, environment: i.environment, appVersion: i.appVersion, state: i.state, connectAppKey: i.connectAppKey, updatedAt: i.updatedAt };
+}
+
+/** @param {import('./forge.mjs').ForgeDelivery} d */
+function forgeDeliverySummary(d) {
+  return { id: d.id, appId: d.appId, eventType: d.eventType, moduleKey: d.moduleKey, endpointKey: d.endpointKey, status: d.status, attempts: d.attempts };
+}
+
+/**
+ * A Custom UI resource file of an installed app, read from the manifest's resource folder. index.html gets
+ * the simulator's bridge first, as Forge's hosting gives Custom UI its `window.__bridge`.
+ * @param {Simulator} sim @param {RouteContext} ctx
+ */
+function forgeResource(sim, { res, params }) {
+  const installationId = `ari:cloud:ecosystem::installation/${params.id}`;
+  const installation = sim.store.listSites().flatMap((s) => Object.values(forgeInstallations(s))).find((i) => i.installationId === installationId && i.state === 'installed');
+  if (!installation) throw new HttpError(404, 'No installed Forge app has these resources.');
+  const resource = resourceOf(appOf(installation), params.resource);
+  const dir = path.resolve(path.dirname(installation.manifestPath), resource.path);
+  let relative;
+  try {
+    relative = decodeURIComponent(params.file || 'index.html');
+  } catch {
+    throw new HttpError(400, 'Bad resource path.');
+  }
+  const file = path.resolve(dir, relative);
+  // Only files inside the resource folder: `..` and absolute paths stay out.
+  if (!file.startsWith(dir + path.sep)) throw new HttpError(404, 'No such resource file.');
+  const type = RESOURCE_TYPES[path.extname(file).toLowerCase()];
+  let content;
+  try {
+    content = readFileSync(file);
+  } catch {
+    throw new HttpError(404, `No such resource file (${relative}). Run npm run forge:build?`);
+  }
+  if (!type) throw new HttpError(404, 'Unsupported resource file type.');
+  const product = new URL(sim.config.hostUrl).origin;
+  const headers = { 'content-type': type, 'cache-control': 'no-cache', 'content-security-policy': `frame-ancestors ${product}`, 'access-control-allow-origin': '*' };
+  if (path.basename(file) === 'index.html' && file === path.join(dir, 'index.html')) {
+    const bridge = `<script src="/forge/bridge.js?product=${encodeURIComponent(product)}"></script>`;
+    const html = content.toString('utf8');
+    const injected = /<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (head) => `${head}\n${bridge}`) : `${bridge}\n${html}`;
+    return send(res, 200, injected, headers);
+  }
+  send(res, 200, content, headers);
 }
 
 /** @param {Simulator} sim */
@@ -196,7 +340,8 @@ function respond({ req, res }, status, message, data, back) {
 function describeError(err) {
   if (err instanceof HttpError) return { status: err.status, message: err.message };
   if (err instanceof StoreError) return { status: err.code === 'SITE_EXISTS' ? 409 : 400, message: err.message };
-  if (err instanceof LifecycleError || err instanceof WebhookError) return { status: 400, message: err.message };
+  if (err instanceof LifecycleError || err instanceof WebhookError || err instanceof ForgeManifestError) return { status: 400, message: err.message };
+  if (err instanceof ForgeError) return { status: err.status, message: err.message };
   return { status: 500, message: 'Internal error in the simulator (see its console).' };
 }
 
@@ -331,12 +476,12 @@ function staticFile(res, file) {
 
 /** @param {Simulator} sim @param {import('./store.mjs').Site} site */
 function siteSummary(sim, site) {
-  return { name: site.name, baseUrl: siteBaseUrl(sim.config.hostUrl, site), issues: site.issues.map((i) => i.key), users: site.users.map((u) => ({ accountId: u.accountId, displayName: u.displayName })), installations: Object.values(site.installations).map(installationSummary) };
+  return { name: site.name, baseUrl: siteBaseUrl(sim.config.hostUrl, site), issues: site.issues.map((i) => i.key), users: site.users.map((u) => ({ accountId: u.accountId, displayName: u.displayName })), installations: Object.values(site.installations).map(installationSummary), forge: Object.values(forgeInstallations(site)).map(forgeInstallationSummary), cloudId: site.cloudId };
 }
 
 /** No secrets: this is what the CLI and the dashboard's JSON show. @param {import('./store.mjs').Installation} i */
 function installationSummary(i) {
-  return { appKey: i.appKey, appName: i.appName, state: i.state, clientKey: i.clientKey, baseUrl: i.descriptor.baseUrl, descriptorUrl: i.descriptorUrl, updatedAt: i.updatedAt, lastError: i.lastError };
+  return { appKey: i.appKey, appName: i.appName, state: i.state, onForge: Boolean(i.onForge), clientKey: i.clientKey, baseUrl: i.descriptor.baseUrl, descriptorUrl: i.descriptorUrl, updatedAt: i.updatedAt, lastError: i.lastError };
 }
 
 /** @param {import('./store.mjs').Delivery} d */

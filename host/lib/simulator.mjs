@@ -1,9 +1,10 @@
 /**
  * Everything the simulator holds, in one object passed to every operation: configuration, the install
- * key, the state store, the exchange log, the access tokens and UPM tasks it issued.
+ * and Forge keys, the Forge tokens, the state store, the exchange log, the access tokens and UPM tasks it issued.
  */
 import { ExchangeLog } from './exchange-log.mjs';
-import { loadOrCreateInstallKey } from './keys.mjs';
+import { ForgeTokens } from './forge-api.mjs';
+import { loadOrCreateForgeKey, loadOrCreateInstallKey } from './keys.mjs';
 import { AccessTokens } from './oauth.mjs';
 import { Store } from './store.mjs';
 import { Upm } from './upm.mjs';
@@ -13,6 +14,10 @@ export class Simulator {
   constructor(config) {
     this.config = config;
     this.key = loadOrCreateInstallKey(config.dataDir);
+    /** Signs Forge Invocation Tokens; published at /forge/jwks.json. */
+    this.forgeKey = loadOrCreateForgeKey(config.dataDir);
+    /** The x-forge-oauth-system / x-forge-oauth-user tokens handed to Forge remotes. */
+    this.forgeTokens = new ForgeTokens();
     this.store = Store.open(config.dataDir);
     this.log = new ExchangeLog({ echo: config.echo });
     this.accessTokens = new AccessTokens();

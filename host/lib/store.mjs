@@ -20,7 +20,9 @@ import { seedSite } from './seed.mjs';
  * @property {string} clientKey      stable for the site and app across reinstalls
  * @property {string} sharedSecret   new on every install
  * @property {string} oauthClientId
- * @property {string} installationId  an ARI, stable like the clientKey
+ * @property {string} installationId  an ARI, stable like the clientKey; sent only once the app is on Forge
+ * @property {boolean} [onForge]     registered on Forge (Connect-on-Forge): `installed` carries installationId,
+ *                                  `enabled`/`disabled` are not sent
  * @property {InstallationState} state
  * @property {string} installedAt
  * @property {string} updatedAt
@@ -40,6 +42,8 @@ import { seedSite } from './seed.mjs';
  *   name: string, createdAt: string,
  *   installations: Record<string, Installation>,
  *   deliveries: Delivery[],
+ *   forge?: Record<string, import('./forge.mjs').ForgeInstallation>,
+ *   forgeDeliveries?: import('./forge.mjs').ForgeDelivery[],
  * }} Site
  */
 

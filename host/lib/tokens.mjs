@@ -3,6 +3,8 @@
  * implementation) so that what the app verifies is what the real product would send.
  * https://developer.atlassian.com/cloud/jira/platform/understanding-jwt-for-connect-apps/
  */
+import { createPublicKey, randomUUID } from 'node:crypto';
+import { SignJWT, importPKCS8 } from 'jose';
 import { AsymmetricAlgorithm, createQueryStringHash, encodeAsymmetric, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 
 /** Lifetimes in seconds. Lifecycle callbacks and webhooks: 3 minutes; iframe and context tokens: 15 minutes (as observed on Jira Cloud). */
@@ -75,4 +77,37 @@ export function describeToken(token) {
   } catch {
     return null;
   }
+}
+
+/** Forge Invocation Tokens live 25 seconds in Atlassian's example; the app forgives 5 s of skew. */
+export const FIT_LIFETIME_SECONDS = 25;
+
+/**
+ * A Forge Invocation Token as Forge signs it for a remote: RS256 with the simulator's Forge key (`kid` in
+ * /forge/jwks.json), `iss` forge/invocation-token, `aud` the app id, and the invocation in `app`,
+ * `context` and `principal` (absent for events and lifecycle calls).
+ * https://developer.atlassian.com/platform/forge/remote/essentials/#the-forge-invocation-token--fit-
+ * @param {{ key: import('./keys.mjs').InstallKey, appId: string, app: Record<string, unknown>,
+ *   context: Record<string, unknown>, principal?: string, now?: number }} options
+ */
+export async function signInvocationToken({ key, appId, app, context, principal, now = nowSeconds() }) {
+  const privateKey = await importPKCS8(key.privateKeyPem, 'RS256');
+  const jwt = new SignJWT({ app: { ...app, id: appId }, context, ...(principal ? { principal } : {}) })
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+    .setIssuer('forge/invocation-token')
+    .setAudience(appId)
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + FIT_LIFETIME_SECONDS)
+    .setJti(randomUUID());
+  return jwt.sign(privateKey);
+}
+
+/**
+ * The JWKS that publishes the Forge key (what https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json is for real apps).
+ * @param {import('./keys.mjs').InstallKey} key
+ */
+export function forgeJwks(key) {
+  const jwk = createPublicKey(key.publicKeyPem).export({ format: 'jwk' });
+  return { keys: [{ ...jwk, kid: key.kid, alg: 'RS256', use: 'sig' }] };
 }

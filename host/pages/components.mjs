@@ -80,3 +80,15 @@ export function appIframe(frame) {
   style="height:${frame.height}"
   sandbox="allow-downloads allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox allow-same-origin allow-scripts allow-top-navigation-by-user-activation allow-storage-access-by-user-activation"></iframe>`;
 }
+
+/**
+ * A Forge Custom UI module in an iframe, with what host.js needs to answer its bridge calls: the app and
+ * module, the origin its resources come from, and its `view.getContext()`. Forge's own sandbox flags.
+ * @param {ReturnType<typeof import('../lib/forge.mjs').forgeFrame>} frame @param {string} height
+ */
+export function forgeIframe(frame, height) {
+  return html`<iframe class="forge-iframe" src="${frame.src}" title="${frame.title}"
+  data-forge-app="${frame.appId}" data-forge-module="${frame.moduleKey}" data-forge-type="${frame.type}" data-forge-origin="${frame.origin}"
+  data-issue-key="${frame.issueKey ?? ''}" data-forge-context="${json(frame.context)}" style="height:${height}"
+  sandbox="allow-downloads allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox allow-same-origin allow-scripts allow-storage-access-by-user-activation"></iframe>`;
+}

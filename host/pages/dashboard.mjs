@@ -3,6 +3,7 @@
  * lifecycle buttons, the create-site form, and the latest exchanges.
  */
 import { generalPages } from '../lib/descriptor.mjs';
+import { forgeInstallations } from '../lib/forge.mjs';
 import { siteBaseUrl } from '../lib/store.mjs';
 import { html, layout } from './html.mjs';
 import { logTable, notices } from './components.mjs';
@@ -24,6 +25,8 @@ ${notices(url)}
     <dt>Install keys</dt><dd><code>${config.hostUrl}/install-keys/&lt;kid&gt;</code>, current kid <code>${sim.key.kid}</code></dd>
     <dt>OAuth server</dt><dd><code>${config.hostUrl}/oauth2/token</code></dd>
     <dt>UPM</dt><dd><code>&lt;site base&gt;/rest/plugins/1.0/</code> (any email and API token)</dd>
+    <dt>Forge manifest</dt><dd><code>${config.forgeManifest}</code> (HOST_FORGE_MANIFEST; <code>\${APP_URL}</code> = ${config.appUrl})</dd>
+    <dt>Forge key set</dt><dd><code>${config.hostUrl}/forge/jwks.json</code> (FORGE_JWKS_URL), kid <code>${sim.forgeKey.kid}</code></dd>
   </dl>
   <p>The app must run with <code>CONNECT_INSTALL_KEYS_URL=${config.hostUrl}/install-keys</code>, <code>CONNECT_OAUTH_URL=${config.hostUrl}</code>
   and <code>${new URL(config.hostUrl).hostname}</code> in <code>CONNECT_ALLOWED_HOSTS</code>; <code>npm run dev</code> sets them.</p>
@@ -62,7 +65,23 @@ function siteCard(sim, site, descriptorUrl) {
     <label>Descriptor URL <input name="descriptorUrl" value="${descriptorUrl}" size="48"></label>
     <button>Install app</button>
   </form>
+  ${forgeCard(site)}
 </article>`;
+}
+
+/** The site's Forge apps and what can be done with them. @param {import('../lib/store.mjs').Site} site */
+function forgeCard(site) {
+  const forge = Object.values(forgeInstallations(site));
+  const installed = forge.filter((i) => i.state === 'installed');
+  const connect = Object.values(site.installations).filter((i) => i.state !== 'uninstalled' && !i.onForge);
+  const action = (/** @type {string} */ name, /** @type {string} */ label) => html`<form method="post" action="/sites/${site.name}/_admin/${name}"><button>${label}</button></form>`;
+  return html`<div class="forge" data-forge>
+    <h4>Forge</h4>
+    ${forge.length ? html`<ul>${forge.map((i) => html`<li><code>${i.appId}</code> <span class="state state-${i.state}">${i.state}</span> <small>${i.installationId}${i.connectAppKey ? ` · upgraded from ${i.connectAppKey}` : ''}</small></li>`)}</ul>` : html`<p class="muted">No Forge app installed.</p>`}
+    <div class="actions">
+      ${installed.length ? action('forge-uninstall', 'Uninstall Forge app') : connect.length === 1 ? action('forge-upgrade', `Upgrade ${connect[0].appKey} to Forge`) : action('forge-install', 'Install Forge app')}
+    </div>
+  </div>`;
 }
 
 /**

@@ -59,7 +59,7 @@ export function layout({ title, body, siteName, siteBase, nav, headScripts = [],
 ${headScripts.map((src) => html`<script src="${src}"></script>`)}
 </head>
 <body data-site-name="${siteName ?? ''}" data-site-base="${siteBase ?? ''}">
-<div class="sim-banner" role="note"><strong>Connect host simulator — not Atlassian.</strong> A local stand-in for Jira Cloud for developing Connect apps; nothing here is a real Atlassian site.</div>
+<div class="sim-banner" role="note"><strong>Connect host simulator — not Atlassian.</strong> A local stand-in for Jira Cloud for developing Connect and Forge apps (Custom UI, Forge Remote); nothing here is a real Atlassian site, and it is no substitute for <code>forge lint</code> or <code>forge deploy</code>.</div>
 <header class="topbar">
   <a class="brand" href="/">Simulated Jira</a>
   ${nav ?? ''}

@@ -5,7 +5,8 @@
 import { iframeSrc, moduleContext } from '../lib/iframe.mjs';
 import { siteBaseUrl } from '../lib/store.mjs';
 import { html, layout } from './html.mjs';
-import { appIframe, notices } from './components.mjs';
+import { appIframe, forgeIframe, notices } from './components.mjs';
+import { forgeFrame } from '../lib/forge.mjs';
 import { siteNav } from './issue.mjs';
 
 /**
@@ -45,4 +46,26 @@ ${notices(url)}
   ${appIframe({ ...frame, appKey: installation.appKey, moduleKey: module.key, moduleType: 'page', title: module.name, context: moduleContext(site, undefined, base), height: '400px' })}
 </div>`;
   return layout({ title: module.name, body, siteName: site.name, siteBase: `/sites/${site.name}`, nav: siteNav(site, user, url), headScripts: ['/static/host.js'] });
+}
+
+/**
+ * A Forge `jira:globalPage`: Jira serves it at /jira/apps/<app uuid>/<environment uuid>; here the last
+ * segment is the module key, so several pages of one app stay apart.
+ * @param {import('../lib/simulator.mjs').Simulator} sim
+ * @param {import('../lib/store.mjs').Site} site
+ * @param {import('../lib/forge.mjs').ForgeInstallation} installation
+ * @param {import('../lib/forge-manifest.mjs').UiModule} module
+ * @param {import('../lib/seed.mjs').SimUser} user
+ * @param {URL} url
+ */
+export function forgeGlobalPage(sim, site, installation, module, user, url) {
+  const frame = forgeFrame(sim, site, installation, module, 'jira:globalPage', undefined, user);
+  sim.log.add({ site: site.name, direction: 'browser→product', kind: 'page', method: 'GET', url: url.toString(), status: 200, note: `Forge global page ${module.key} as ${user.displayName}` });
+  const body = html`
+${notices(url)}
+<div class="general-page">
+  <h1 class="page-title">${frame.title} <small>Forge app · jira:globalPage</small></h1>
+  ${forgeIframe(frame, '400px')}
+</div>`;
+  return layout({ title: frame.title, body, siteName: site.name, siteBase: `/sites/${site.name}`, nav: siteNav(site, user, url), headScripts: ['/static/host.js'] });
 }

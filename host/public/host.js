@@ -6,6 +6,10 @@
  * (forwarded to the simulator with the signed-in user's identity). A message is obeyed only when it
  * comes from one of this page's app iframes (event.source) and from the origin that iframe was loaded
  * from (event.origin); answers go to that origin only.
+ *
+ * It is also the host side of the Forge Custom UI bridge for Forge iframes (messages from forge-bridge.js):
+ * getContext, invoke (invokeRemote), showFlag, closeFlag and resizing; any other bridge call is rejected
+ * in the iframe, printed here and recorded in the simulator's log.
  */
 (function () {
   'use strict';
@@ -143,8 +147,80 @@
     container.appendChild(flag);
   }
 
+  // ---- Forge: the host side of the Custom UI bridge (forge-bridge.js is the iframe side) ----
+
+  function forgeFrames() {
+    return Array.prototype.slice.call(document.querySelectorAll('iframe[data-forge-module]'));
+  }
+
+  var forgeHandlers = {
+    getContext: function (frame) {
+      return JSON.parse(frame.dataset.forgeContext || '{}');
+    },
+    invoke: function (frame, payload) {
+      var p = payload || {};
+      // invokeRemote / invokeService set invokeType; a plain invoke() calls a Forge function resolver.
+      if (p.invokeType !== 'ui-remote-fetch') throw unsupported(frame, 'invoke (' + (p.invokeType || 'function resolver ' + p.functionKey) + ')');
+      return postJson('/_forge/invoke', {
+        appId: frame.dataset.forgeApp,
+        moduleKey: frame.dataset.forgeModule,
+        issueKey: frame.dataset.issueKey || undefined,
+        request: { path: p.path, method: p.method, headers: p.headers, body: p.body },
+      });
+    },
+    showFlag: function (frame, options) {
+      var o = options || {};
+      showFlag(frame.dataset.forgeModule + ':' + o.id, {
+        title: o.title, body: o.description, type: o.appearance || o.type, close: o.isAutoDismiss ? 'auto' : 'manual',
+      });
+    },
+    closeFlag: function (frame, options) {
+      var el = document.querySelector('[data-flag-id="' + CSS.escape(frame.dataset.forgeModule + ':' + (options || {}).id) + '"]');
+      if (el) el.remove();
+      return true;
+    },
+  };
+
+  function unsupported(frame, name) {
+    console.error(PREFIX, 'the Forge app called the bridge method "' + name + '" from ' + frame.dataset.forgeModule + ', which the simulator does not support.');
+    postJson('/_forge/unsupported', { name: name, moduleKey: frame.dataset.forgeModule }).catch(function () {});
+    return new Error('The bridge method "' + name + '" is not supported by the Connect host simulator');
+  }
+
+  function onForgeMessage(event, data) {
+    var frame = forgeFrames().filter(function (f) { return f.contentWindow === event.source; })[0];
+    if (!frame) {
+      console.error(PREFIX, 'ignored a bridge message from a window that is not a Forge iframe of this page');
+      return;
+    }
+    if (event.origin !== frame.dataset.forgeOrigin) {
+      console.error(PREFIX, 'ignored a bridge message from', event.origin, 'for', frame.dataset.forgeModule);
+      return;
+    }
+    if (data.type === 'resize') {
+      var height = Number(data.height);
+      if (height > 0 && height < 20000) frame.style.height = Math.max(40, Math.ceil(height)) + 'px';
+      return;
+    }
+    var answer = function (result, error) {
+      var message = { __forgesim: 1, id: data.id };
+      if (error) message.error = String(error);
+      else message.result = result;
+      frame.contentWindow.postMessage(message, frame.dataset.forgeOrigin);
+    };
+    var handler = Object.prototype.hasOwnProperty.call(forgeHandlers, data.name) ? forgeHandlers[data.name] : null;
+    Promise.resolve()
+      .then(function () {
+        if (!handler) throw unsupported(frame, data.name);
+        return handler(frame, data.payload);
+      })
+      .then(function (result) { answer(result); })
+      .catch(function (err) { answer(null, err.message); });
+  }
+
   window.addEventListener('message', function (event) {
     var data = event.data;
+    if (data && data.__forgesim === 1) return onForgeMessage(event, data);
     if (!data || data.__apsim !== 1) return;
     var frame = frameOf(event.source);
     if (!frame) {

@@ -38,11 +38,10 @@ type Env = Record<string, string | undefined>;
  * @example parseForgeConfig({ FORGE_APP_ID: 'ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a' })
  */
 export function parseForgeConfig(env: Env = process.env): ForgeConfig {
-  const production = env.NODE_ENV === 'production';
   const appId = value(env, 'FORGE_APP_ID');
   return {
     appId: appId === undefined ? undefined : parseForgeAppId(appId, 'FORGE_APP_ID'),
-    jwksUrl: parseJwksUrl(value(env, 'FORGE_JWKS_URL') ?? DEFAULT_FORGE_JWKS_URL, production),
+    jwksUrl: parseJwksUrl(value(env, 'FORGE_JWKS_URL') ?? DEFAULT_FORGE_JWKS_URL),
   };
 }
 
@@ -63,17 +62,17 @@ export function parseForgeAppId(raw: string, source: string): string {
   return id;
 }
 
-function parseJwksUrl(raw: string, production: boolean): string {
+function parseJwksUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new ConfigError('FORGE_JWKS_URL', 'is not a valid URL.');
   }
-  // The app's one transport rule (lib/url.mjs) with its one exception: whoever serves this document decides
-  // which tokens are genuine, so in production even a loopback key server is refused; plain http is only for
-  // a key server on this machine (tests, local simulators) outside production.
-  if (!isHttpsOrLoopbackHttp(url, { loopbackHttp: !production })) {
+  // Whoever serves this document decides which tokens are genuine: the app's one transport rule for trusted
+  // servers (lib/url.mjs), as for CONNECT_INSTALL_KEYS_URL: https, or http on this machine (the simulator,
+  // also in front of a production build, as the end-to-end tests run it).
+  if (!isHttpsOrLoopbackHttp(url)) {
     throw new ConfigError('FORGE_JWKS_URL', `must be an https URL (default ${DEFAULT_FORGE_JWKS_URL}).`);
   }
   return url.toString();

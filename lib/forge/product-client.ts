@@ -6,13 +6,16 @@
  *   - as the user: `x-forge-oauth-user` (sent when it sets `auth.appUserToken`), for the invoking user only.
  *
  * Requests go to `<app.apiBaseUrl>/rest/api/3/...` with `Authorization: Bearer <token>`. The base URL comes
- * from the verified FIT and is pinned: in production only https://api.atlassian.com (the origin Atlassian
- * documents), elsewhere also plain http on this machine (the local simulator). Paths stay under the base's
+ * from the verified FIT and is pinned: https://api.atlassian.com (the origin Atlassian documents), or plain http
+ * on this machine only where the FITs themselves are signed on this machine (FORGE_JWKS_URL on a loopback host:
+ * the local simulator, also against a production build) or outside production. A loopback signer is a local
+ * process that already decides every invocation, so trusting the API URL it names gives it nothing more. Paths stay under the base's
  * path (`/ex/jira/<cloudId>`), redirects are followed only within it (lib/connect/product-client.ts, the same
  * loop as the Connect host client), and the tokens live in this client, made per request: never logged, never
  * cached beyond the request, never sent to another origin.
  */
 import { isLoopbackHost } from '../connect/hosts';
+import { getForgeConfig } from './config';
 import { productClient, type ProductClient, type ProductFetchOptions } from '../connect/product-client';
 import { ProductApiError } from '../connect/product-error';
 import { productBase, type ProductBase } from '../connect/product-url';
@@ -22,8 +25,11 @@ import type { ForgeRemoteRequest } from './invocation-token';
 export const FORGE_API_ORIGIN = 'https://api.atlassian.com';
 
 export interface ForgeProductClientOptions extends ProductFetchOptions {
-  /** Production allows only {@link FORGE_API_ORIGIN}. Default: NODE_ENV === 'production'. */
-  production?: boolean;
+  /**
+   * Whether an `app.apiBaseUrl` of http on a loopback host (the simulator) is accepted besides
+   * {@link FORGE_API_ORIGIN}. Default: outside production, or when FORGE_JWKS_URL is on a loopback host.
+   */
+  allowLocalApi?: boolean;
 }
 
 /** Jira as the app or as the invoking user, like lib/connect/host-client.ts's HostClient. */
@@ -40,8 +46,7 @@ export interface ForgeProductClient {
  * @example const issue = await forgeProductClient(forge).asApp().getJson(`/rest/api/3/issue/${key}?fields=summary`);
  */
 export function forgeProductClient(forge: ForgeRemoteRequest, options: ForgeProductClientOptions = {}): ForgeProductClient {
-  const production = options.production ?? process.env.NODE_ENV === 'production';
-  const base = forgeApiBase(forge.invocation.apiBaseUrl, production);
+  const base = forgeApiBase(forge.invocation.apiBaseUrl, options.allowLocalApi ?? localApiAllowed());
   const bearer = (token: string) => ({ authorization: async () => `Bearer ${token}` });
   return {
     asApp() {
@@ -57,17 +62,21 @@ export function forgeProductClient(forge: ForgeRemoteRequest, options: ForgeProd
   };
 }
 
+function localApiAllowed(): boolean {
+  return process.env.NODE_ENV !== 'production' || isLoopbackHost(new URL(getForgeConfig().jwksUrl).hostname);
+}
+
 /**
  * The pinned base of Forge product calls. Throws URL_NOT_ALLOWED for anything but https://api.atlassian.com
- * (and, outside production, http on a loopback host).
+ * (and, with `allowLocalApi`, http on a loopback host).
  *
- * @example forgeApiBase('https://api.atlassian.com/ex/jira/d0d52620-…', true) // { origin: 'https://api.atlassian.com', path: '/ex/jira/d0d52620-…' }
+ * @example forgeApiBase('https://api.atlassian.com/ex/jira/d0d52620-…', false) // { origin: 'https://api.atlassian.com', path: '/ex/jira/d0d52620-…' }
  */
-export function forgeApiBase(apiBaseUrl: string | undefined, production: boolean): ProductBase {
+export function forgeApiBase(apiBaseUrl: string | undefined, allowLocalApi: boolean): ProductBase {
   if (!apiBaseUrl) throw new ProductApiError('URL_NOT_ALLOWED', 'The Forge invocation token has no app.apiBaseUrl.');
   const base = productBase(apiBaseUrl);
   const url = new URL(base.origin);
-  const simulator = !production && url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  const simulator = allowLocalApi && url.protocol === 'http:' && isLoopbackHost(url.hostname);
   if (base.origin !== FORGE_API_ORIGIN && !simulator) {
     throw new ProductApiError('URL_NOT_ALLOWED', `Forge product calls go to ${FORGE_API_ORIGIN} only.`);
   }

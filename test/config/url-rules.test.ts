@@ -36,11 +36,6 @@ describe('isHttpsOrLoopbackHttp: the one transport rule for trusted servers', ()
   ])('%s → %s', (url, expected) => {
     expect(isHttpsOrLoopbackHttp(new URL(url))).toBe(expected);
   });
-
-  it('without loopbackHttp (the Forge JWKS in production) only https passes', () => {
-    expect(isHttpsOrLoopbackHttp(new URL('http://localhost:4000/forge/jwks.json'), { loopbackHttp: false })).toBe(false);
-    expect(isHttpsOrLoopbackHttp(new URL('https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json'), { loopbackHttp: false })).toBe(true);
-  });
 });
 
 describe('stripTrailingSlashes', () => {

@@ -33,8 +33,9 @@ describe('Forge configuration', () => {
     expect(() => parseForgeConfig({ FORGE_JWKS_URL: 'not a url' })).toThrow(/^FORGE_JWKS_URL is not a valid URL/);
   });
 
-  it('allows a local http key server outside production only', () => {
+  it('allows a local http key server (the simulator), in production too, as CONNECT_INSTALL_KEYS_URL does', () => {
     expect(parseForgeConfig({ FORGE_JWKS_URL: 'http://127.0.0.1:4010/jwks.json' }).jwksUrl).toBe('http://127.0.0.1:4010/jwks.json');
-    expect(() => parseForgeConfig({ NODE_ENV: 'production', FORGE_JWKS_URL: 'http://127.0.0.1:4010/jwks.json' })).toThrow(ConfigError);
+    expect(parseForgeConfig({ NODE_ENV: 'production', FORGE_JWKS_URL: 'http://localhost:4010/jwks.json' }).jwksUrl).toBe('http://localhost:4010/jwks.json');
+    expect(() => parseForgeConfig({ NODE_ENV: 'production', FORGE_JWKS_URL: 'http://10.0.0.5:4010/jwks.json' })).toThrow(/^FORGE_JWKS_URL must be an https URL/);
   });
 });

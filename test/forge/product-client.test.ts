@@ -73,21 +73,21 @@ async function failure(run: () => unknown): Promise<ProductApiError> {
 }
 
 describe('the Forge product base', () => {
-  it('in production is https://api.atlassian.com and nothing else', async () => {
-    expect(forgeApiBase(`https://api.atlassian.com/ex/jira/${CLOUD_ID}`, true)).toEqual({ origin: 'https://api.atlassian.com', path: `/ex/jira/${CLOUD_ID}` });
+  it('without a local signer is https://api.atlassian.com and nothing else', async () => {
+    expect(forgeApiBase(`https://api.atlassian.com/ex/jira/${CLOUD_ID}`, false)).toEqual({ origin: 'https://api.atlassian.com', path: `/ex/jira/${CLOUD_ID}` });
     for (const url of [`${api.origin}/ex/jira/${CLOUD_ID}`, `https://api.atlassian.com.evil.example/ex/jira/${CLOUD_ID}`, `http://api.atlassian.com/ex/jira/${CLOUD_ID}`, `https://evil.example/ex/jira/${CLOUD_ID}`, undefined]) {
-      expect((await failure(() => forgeApiBase(url, true))).code).toBe('URL_NOT_ALLOWED');
+      expect((await failure(() => forgeApiBase(url, false))).code).toBe('URL_NOT_ALLOWED');
     }
   });
 
-  it('outside production also accepts plain http on this machine (the simulator), not elsewhere', async () => {
-    expect(forgeApiBase(`${api.origin}/ex/jira/${CLOUD_ID}`, false).origin).toBe(api.origin);
-    expect((await failure(() => forgeApiBase(`http://forge.example.com/ex/jira/${CLOUD_ID}`, false))).code).toBe('URL_NOT_ALLOWED');
+  it('with a local signer (the simulator) also accepts plain http on this machine, not elsewhere', async () => {
+    expect(forgeApiBase(`${api.origin}/ex/jira/${CLOUD_ID}`, true).origin).toBe(api.origin);
+    expect((await failure(() => forgeApiBase(`http://forge.example.com/ex/jira/${CLOUD_ID}`, true))).code).toBe('URL_NOT_ALLOWED');
   });
 });
 
 describe('forgeProductClient', () => {
-  const client = (overrides: Parameters<typeof forgeRequest>[0] = {}) => forgeProductClient(forgeRequest(overrides), { production: false, timeoutMs: 2000 });
+  const client = (overrides: Parameters<typeof forgeRequest>[0] = {}) => forgeProductClient(forgeRequest(overrides), { allowLocalApi: true, timeoutMs: 2000 });
 
   it('calls <apiBaseUrl>/rest/api/3/... with the app system token as the app and the user token as the user', async () => {
     expect(await client().asApp().getJson('/rest/api/3/myself')).toEqual({ as: 'app' });
@@ -119,7 +119,7 @@ describe('issue details through the Forge door', () => {
   const details = async (caller: { boundIssueKey?: string; accountId?: string }, query: string, overrides: Parameters<typeof forgeRequest>[0] = {}) => {
     const forge = forgeRequest({ ...overrides, accountId: caller.accountId });
     const request = forgeCall(`/api/forge/issue-details${query}`, 'unused-here');
-    const response = await handle(() => issueDetailsFor({ siteId: 'site-1', ...caller }, request, forgeProductClient(forge, { production: false }), new DisplayNameCache()));
+    const response = await handle(() => issueDetailsFor({ siteId: 'site-1', ...caller }, request, forgeProductClient(forge, { allowLocalApi: true }), new DisplayNameCache()));
     expect(response.status).toBe(200);
     return (await response.json()) as IssueDetails;
   };

@@ -11,3 +11,7 @@ declare module '*/host/lib/verify.mjs';
 declare module '*/host/lib/webhooks.mjs';
 declare module '*/host/lib/lifecycle.mjs';
 declare module '*/host/pages/html.mjs';
+declare module '*/host/lib/forge.mjs';
+declare module '*/host/lib/forge-manifest.mjs';
+declare module '*/host/lib/forge-api.mjs';
+declare module '*/host/lib/server.mjs';

@@ -9,5 +9,5 @@ import dynamic from 'next/dynamic';
 
 const loading = () => <p>Loading notes…</p>;
 
-export const IssueNotes = dynamic(() => import('./IssueNotes').then((m) => m.IssueNotes), { ssr: false, loading });
-export const RecentNotes = dynamic(() => import('./RecentNotes').then((m) => m.RecentNotes), { ssr: false, loading });
+export const IssueNotes = dynamic(() => import('./ConnectNotes').then((m) => m.ConnectIssueNotes), { ssr: false, loading });
+export const RecentNotes = dynamic(() => import('./ConnectNotes').then((m) => m.ConnectRecentNotes), { ssr: false, loading });

@@ -2,28 +2,32 @@
 
 import Button from '@atlaskit/button/new';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { apiFetch } from '@/lib/ap/api';
-import { showFlag } from '@/lib/ap';
+import type { NotesHost } from '@/lib/ui/notes-host';
 import type { NoteView as Note } from '@/lib/notes/api';
 import type { IssueDetails } from '@/lib/notes/issue-details';
 import { isIssueKey } from '@/lib/notes/issue-key';
 import { MAX_NOTE_CHARS } from '@/lib/notes/note-input';
 import { NoteList } from './NoteList';
 
+interface Props {
+  /** The door the panel runs behind (Connect or Forge): its API and its flags. */
+  host: NotesHost;
+  /** The issue the product opened the panel on; each door reads it from what its product signed. */
+  issueKey: string | undefined;
+  projectKey?: string;
+}
 
 /**
- * The issue panel. Its query (`issueKey`, `projectKey`) was covered by the page-load JWT's qsh, which
- * proxy.ts verified; the API checks the key again against the user's context token.
+ * The issue panel, for both doors. The server checks the issue key again against the caller's verified
+ * context (the context token on Connect, the FIT's extension on Forge).
  */
-export function IssueNotes() {
-  const params = new URLSearchParams(window.location.search);
-  const issueKey = params.get('issueKey') ?? '';
+export function IssueNotes({ host, issueKey, projectKey }: Props) {
   if (!isIssueKey(issueKey)) return <p>This panel needs an issue: open it from an issue in Jira.</p>;
-  return <IssueNotesFor issueKey={issueKey} projectKey={params.get('projectKey') ?? undefined} />;
+  return <IssueNotesFor host={host} issueKey={issueKey} projectKey={projectKey} />;
 }
 
 /** The issue's notes, a form to add one, and delete for the user's own. */
-function IssueNotesFor({ issueKey, projectKey }: { issueKey: string; projectKey?: string }) {
+function IssueNotesFor({ host, issueKey, projectKey }: { host: NotesHost; issueKey: string; projectKey?: string }) {
   const [notes, setNotes] = useState<Note[] | null>(null);
   const [details, setDetails] = useState<IssueDetails | null>(null);
   const authors = Object.fromEntries((details?.users ?? []).map((u) => [u.accountId, u.displayName]));
@@ -33,17 +37,17 @@ function IssueNotesFor({ issueKey, projectKey }: { issueKey: string; projectKey?
 
   const load = useCallback(async () => {
     try {
-      const { notes } = await apiFetch<{ notes: Note[] }>(`/api/notes?issueKey=${encodeURIComponent(issueKey)}`);
+      const { notes } = await host.request<{ notes: Note[] }>(`/notes?issueKey=${encodeURIComponent(issueKey)}`);
       setNotes(notes);
       setError(null);
       const authors = [...new Set(notes.map((n) => n.authorAccountId))].slice(0, 20);
       const query = new URLSearchParams({ issueKey, accountIds: authors.join(',') });
       // The product round trip is decoration: the notes show even if it fails.
-      apiFetch<IssueDetails>(`/api/issue-details?${query}`).then(setDetails, () => setDetails(null));
+      host.request<IssueDetails>(`/issue-details?${query}`).then(setDetails, () => setDetails(null));
     } catch (err) {
       setError((err as Error).message);
     }
-  }, [issueKey]);
+  }, [host, issueKey]);
 
   useEffect(() => {
     void load();
@@ -54,10 +58,10 @@ function IssueNotesFor({ issueKey, projectKey }: { issueKey: string; projectKey?
     if (!text.trim()) return;
     setSaving(true);
     try {
-      await apiFetch('/api/notes', { method: 'POST', json: { issueKey, projectKey, text } });
+      await host.request('/notes', { method: 'POST', json: { issueKey, projectKey, text } });
       setText('');
       await load();
-      void showFlag('Note added', `Your note is on ${issueKey}.`, 'success');
+      void host.showFlag('Note added', `Your note is on ${issueKey}.`, 'success');
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -67,7 +71,7 @@ function IssueNotesFor({ issueKey, projectKey }: { issueKey: string; projectKey?
 
   async function remove(id: string) {
     try {
-      await apiFetch(`/api/notes/${encodeURIComponent(id)}`, { method: 'DELETE' });
+      await host.request(`/notes/${encodeURIComponent(id)}`, { method: 'DELETE' });
       await load();
     } catch (err) {
       setError((err as Error).message);

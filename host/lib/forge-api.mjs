@@ -1,0 +1,99 @@
+/**
+ * The product API as a Forge Remote reaches it: `<host>/forge-api/ex/jira/<cloudId>/rest/...` (the
+ * simulator's stand-in for https://api.atlassian.com/ex/jira/<cloudId>, the FIT's `app.apiBaseUrl`), with
+ * `Authorization: Bearer <token>` where the token is one the simulator minted and sent in the
+ * `x-forge-oauth-system` (as the app) or `x-forge-oauth-user` (as the invoking user) header. Anything
+ * else is refused with 401. Scopes are the manifest's (`read:jira-work`, `read:jira-user`).
+ * https://developer.atlassian.com/platform/forge/remote/calling-product-apis/
+ */
+import { randomBytes } from 'node:crypto';
+import { sendJson } from './http.mjs';
+import { error, productApi } from './product-api.mjs';
+import { siteBaseUrl } from './store.mjs';
+
+/** How long a minted token is accepted, in seconds. */
+export const FORGE_OAUTH_TOKEN_LIFETIME = 900;
+
+/**
+ * @typedef {object} ForgeGrant  what a minted token stands for
+ * @property {'system' | 'user'} kind
+ * @property {string} site
+ * @property {string} cloudId
+ * @property {string} appId
+ * @property {string} installationId
+ * @property {string} [accountId]   for 'user'
+ * @property {string[]} scopes      the manifest's
+ * @property {number} expiresAt     ms
+ */
+
+/** The opaque tokens the simulator hands to remotes, in memory (a restart forgets them, as an expiry would). */
+export class ForgeTokens {
+  constructor() {
+    /** @type {Map<string, ForgeGrant>} */
+    this.grants = new Map();
+  }
+
+  /** @param {Omit<ForgeGrant, 'expiresAt'>} grant @returns {string} */
+  mint(grant) {
+    const now = Date.now();
+    for (const [t, g] of this.grants) if (g.expiresAt <= now) this.grants.delete(t);
+    const token = randomBytes(32).toString('base64url');
+    this.grants.set(token, { ...grant, expiresAt: now + FORGE_OAUTH_TOKEN_LIFETIME * 1000 });
+    return token;
+  }
+
+  /** @param {string} token @returns {ForgeGrant | undefined} */
+  lookup(token) {
+    const grant = this.grants.get(token);
+    return grant && grant.expiresAt > Date.now() ? grant : undefined;
+  }
+}
+
+/** Which manifest scope each resource needs (Jira's OAuth 2.0 scopes). */
+const SCOPE_OF = [
+  { path: /^\/rest\/api\/[23]\/issue\//, scope: 'read:jira-work' },
+  { path: /^\/rest\/api\/[23]\/serverInfo$/, scope: 'read:jira-work' },
+  { path: /^\/rest\/api\/[23]\/(user|myself)$/, scope: 'read:jira-user' },
+];
+
+/**
+ * @param {import('./simulator.mjs').Simulator} sim
+ * @param {import('./http.mjs').RouteContext} ctx
+ * @param {string} cloudId
+ * @param {string} path  below the API base, e.g. /rest/api/3/issue/NOTE-1
+ */
+export function handleForgeRest(sim, { req, res, url }, cloudId, path) {
+  const method = req.method ?? 'GET';
+  const site = sim.store.listSites().find((s) => s.cloudId === cloudId);
+  const log = (/** @type {number} */ status, /** @type {string} */ note) =>
+    sim.log.add({ site: site?.name ?? null, direction: 'app→product', kind: 'rest', method, url: url.toString(), status, note });
+  const refuse = (/** @type {string} */ why) => {
+    log(401, `refused: ${why}`);
+    return sendJson(res, 401, { code: 401, message: why }, { 'www-authenticate': 'Bearer realm="Forge (simulated)"' });
+  };
+
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!match) return refuse('No Bearer token: send the x-forge-oauth-system or x-forge-oauth-user token Forge gave the remote.');
+  const grant = sim.forgeTokens.lookup(match[1]);
+  if (!grant) return refuse('The token is unknown or expired (only tokens this simulator minted are accepted).');
+  if (!site || grant.cloudId !== cloudId) return refuse('The token was minted for another site.');
+  const installation = site.forge?.[grant.appId];
+  if (!installation || installation.state !== 'installed' || installation.installationId !== grant.installationId) {
+    return refuse('The app is not installed on this site any more.');
+  }
+  const needed = SCOPE_OF.find((s) => s.path.test(path))?.scope;
+  if (needed && !grant.scopes.includes(needed)) {
+    log(403, `the manifest lacks ${needed}`);
+    const { status, body } = error(403, `The app needs the ${needed} scope for ${method} ${path} (add it to permissions.scopes).`);
+    return sendJson(res, status, body);
+  }
+  // product-api.mjs checks Connect's scope names; the Forge scope was checked above, so reads are allowed.
+  const result = productApi(site, siteBaseUrl(sim.config.hostUrl, site), { method, path, query: url.searchParams }, {
+    kind: grant.kind === 'user' ? 'user' : 'app',
+    accountId: grant.accountId,
+    installation: /** @type {any} */ ({ appKey: grant.appId, appName: installation.appName, clientKey: grant.installationId }),
+    scopes: new Set(['READ']),
+  });
+  log(result.status, grant.kind === 'user' ? `as ${grant.accountId} (x-forge-oauth-user)` : 'as the app (x-forge-oauth-system)');
+  return sendJson(res, result.status, result.body);
+}

@@ -1,0 +1,1 @@
+export function forgeAppId(manifestPath: string): string;

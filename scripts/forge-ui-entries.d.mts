@@ -1,0 +1,1 @@
+export const FORGE_UI_ENTRIES: { source: string; outdir: string }[];
