@@ -8,8 +8,9 @@
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { PoolConfig } from 'pg';
 import { getConfig } from '../config';
-import { dialectOf, postgresOptions, sqliteFilePath } from './database-url.mjs';
+import { DATABASE_TIMEOUTS, dialectOf, postgresOptions, sqliteFilePath } from './database-url.mjs';
 import { PrismaClient as PostgresClient } from './generated/postgres/client';
 import { PrismaClient as SqliteClient } from './generated/sqlite/client';
 
@@ -28,11 +29,14 @@ export type Db = SqliteClient;
  * @example const db = createDb('file:/tmp/test.db'); await db.tenant.count(); await db.$disconnect();
  */
 export function createDb(databaseUrl: string): Db {
+  // Bounded waits everywhere (DATABASE_TIMEOUTS): an unreachable or silent database becomes a fast 503.
+  const transactionOptions = { maxWait: DATABASE_TIMEOUTS.transactionWaitMs, timeout: DATABASE_TIMEOUTS.transactionMs };
   if (dialectOf(databaseUrl) === 'sqlite') {
-    return new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl) }) });
+    const adapter = new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl), timeout: DATABASE_TIMEOUTS.sqliteBusyMs });
+    return new SqliteClient({ adapter, transactionOptions });
   }
   const { connectionString, schema } = postgresOptions(databaseUrl);
-  const client = new PostgresClient({ adapter: new PrismaPg(poolConfig(connectionString, schema), { schema }) });
+  const client = new PostgresClient({ adapter: new PrismaPg(poolConfig(connectionString, schema), { schema }), transactionOptions });
   // Same models, same generator, different provider: the query API is the same. TypeScript cannot see that
   // through Prisma's provider-specific internal types, hence the cast; test/db/client.test.ts exercises both.
   return client as unknown as Db;
@@ -43,10 +47,18 @@ export function createDb(databaseUrl: string): Db {
  * schema, as it did with Prisma's native engine. Left alone for `public`, because connection poolers such as
  * PgBouncer refuse the `options` startup parameter.
  */
-function poolConfig(connectionString: string, schema: string) {
-  if (schema === 'public') return { connectionString };
+function poolConfig(connectionString: string, schema: string): PoolConfig {
+  const bounds: PoolConfig = {
+    connectionString,
+    connectionTimeoutMillis: DATABASE_TIMEOUTS.connectMs,
+    statement_timeout: DATABASE_TIMEOUTS.statementMs,
+    query_timeout: DATABASE_TIMEOUTS.queryMs,
+    // A dead peer on an idle pooled connection is noticed by the kernel, not only by the next query.
+    keepAlive: true,
+  };
+  if (schema === 'public') return bounds;
   if (/[\s"\\]/.test(schema)) throw new Error('The ?schema= of DATABASE_URL must not contain spaces, quotes or backslashes.');
-  return { connectionString, options: `-c search_path="${schema}"` };
+  return { ...bounds, options: `-c search_path="${schema}"` };
 }
 
 // In development, Next.js re-evaluates modules on every change; keeping the client on globalThis stops each
@@ -70,10 +82,4 @@ export function getDb(): Db {
 /** Row types, as Prisma returns them (same for both dialects). */
 export type { Note as NoteRow, Tenant as TenantRow, WebhookDelivery as WebhookDeliveryRow } from './generated/sqlite/client';
 
-/**
- * True for Prisma's unique-constraint violation (P2002), e.g. inserting a `WebhookDelivery` that was
- * already recorded. Both generated clients throw the same runtime error class, so checking `code` suffices.
- */
-export function isUniqueConstraintError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
-}
+export { isDatabaseUnavailable, isUniqueConstraintError } from './errors';
