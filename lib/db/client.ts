@@ -10,9 +10,9 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { PoolConfig } from 'pg';
 import { getConfig } from '../config';
-import { DATABASE_TIMEOUTS, dialectOf, postgresOptions, sqliteFilePath } from './database-url.mjs';
+import { DATABASE_TIMEOUTS, dialectOf, postgresOptions, sqliteFilePath, type Dialect } from './database-url.mjs';
 import { PrismaClient as PostgresClient } from './generated/postgres/client';
-import { PrismaClient as SqliteClient } from './generated/sqlite/client';
+import { PrismaClient as SqliteClient, type Prisma } from './generated/sqlite/client';
 
 /**
  * The Prisma client type callers use. It is the SQLite client's type because its API is the common subset:
@@ -33,13 +33,36 @@ export function createDb(databaseUrl: string): Db {
   const transactionOptions = { maxWait: DATABASE_TIMEOUTS.transactionWaitMs, timeout: DATABASE_TIMEOUTS.transactionMs };
   if (dialectOf(databaseUrl) === 'sqlite') {
     const adapter = new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl), timeout: DATABASE_TIMEOUTS.sqliteBusyMs });
-    return new SqliteClient({ adapter, transactionOptions });
+    return registered(new SqliteClient({ adapter, transactionOptions }), 'sqlite');
   }
   const { connectionString, schema } = postgresOptions(databaseUrl);
   const client = new PostgresClient({ adapter: new PrismaPg(poolConfig(connectionString, schema), { schema }), transactionOptions });
   // Same models, same generator, different provider: the query API is the same. TypeScript cannot see that
   // through Prisma's provider-specific internal types, hence the cast; test/db/client.test.ts exercises both.
-  return client as unknown as Db;
+  return registered(client as unknown as Db, 'postgresql');
+}
+
+/** A client inside an interactive transaction (`db.$transaction(async (tx) => ...)`). */
+export type Tx = Prisma.TransactionClient;
+
+// On globalThis, like the client itself below: a module reloaded in development (or reset in tests) must
+// still know the dialect of a client made before.
+const globalForDialects = globalThis as typeof globalThis & { __connectNextDialects?: WeakMap<Db, Dialect> };
+const dialects = (globalForDialects.__connectNextDialects ??= new WeakMap());
+
+function registered(db: Db, dialect: Dialect): Db {
+  dialects.set(db, dialect);
+  return db;
+}
+
+/**
+ * The SQL dialect of a client made by `createDb`, for the few statements portable Prisma cannot express
+ * (PostgreSQL advisory locks).
+ */
+export function dialectOfDb(db: Db): Dialect {
+  const dialect = dialects.get(db);
+  if (!dialect) throw new Error('This database client was not made by createDb().');
+  return dialect;
 }
 
 /**
