@@ -238,6 +238,25 @@ describe('database outage [postgresql, through a fault proxy]', () => {
     }, 120_000);
   }
 
+  it('hold inside a transaction: the worst case (the statement, then the rollback, each wait queryMs) stays within the bound', async () => {
+    const { getDb } = await import('@/lib/db/client');
+    const { isDatabaseUnavailable } = await import('@/lib/db/errors');
+    const started = performance.now();
+    const outcome = await getDb()
+      .$transaction(async (tx) => {
+        await tx.note.count();
+        await proxy.setMode('hold');
+        await tx.note.count();
+      })
+      .then(() => 'committed', (err: unknown) => err);
+    const ms = Math.round(performance.now() - started);
+    figures['hold inside a transaction'] = `failed after ${ms} ms`;
+    expect(isDatabaseUnavailable(outcome)).toBe(true);
+    expect(ms).toBeLessThan(ANSWER_BOUND_MS);
+    await proxy.setMode('pass');
+    figures['hold inside a transaction recovery'] = `${await recoveryMs()} ms`;
+  }, 60_000);
+
   it('drop mid-query: requests whose queries are in flight when the link is cut answer 503 at once', async () => {
     const before = await acknowledgedBefore();
     forgetTenantCache();
