@@ -41,14 +41,13 @@ export interface TenantStore extends TenantReader {
    * For lifecycle decisions, which must not act on a cached state.
    */
   getRecord(clientKey: string): Promise<TenantRecord | null>;
-  /** Tenants whose `baseUrl` is this site (scheme and host compared case-insensitively, trailing slash ignored). */
-  findTenantsByBaseUrl(baseUrl: string): Promise<Tenant[]>;
   /**
    * Records an `installed` lifecycle event: creates the tenant, or updates it on a reinstall (new shared
    * secret, state `installed`, `uninstalledAt` cleared; `installedAt` keeps the first install's time).
    * The old secret is never read, so a row sealed with a lost key is repaired by a genuine reinstall.
    * @throws ConnectError STALE_LIFECYCLE if a lifecycle event with a later `iat` was already applied.
-   * @throws ConnectError CONFLICT if another installation that is not uninstalled holds this baseUrl.
+   * @throws ConnectError CONFLICT if another installation that is not uninstalled holds this baseUrl
+   *   (scheme and host compared case-insensitively, trailing slash ignored: `normalizeBaseUrl`).
    */
   saveInstall(payload: InstallPayload, opts: LifecycleOptions & { iat: number }): Promise<Tenant>;
   /** Records an `enabled` event. Null if there is no such tenant. @throws ConnectError STALE_LIFECYCLE */
@@ -137,13 +136,6 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
     async getRecord(clientKey) {
       const row = await db.tenant.findUnique({ where: { clientKey } });
       return row && toRecord(row);
-    },
-
-    async findTenantsByBaseUrl(baseUrl) {
-      const normalized = normalizeBaseUrl(baseUrl);
-      if (!normalized) return [];
-      const rows = await db.tenant.findMany({ where: { baseUrl: normalized }, orderBy: { installedAt: 'asc' } });
-      return rows.map(toTenant);
     },
 
     async saveInstall(payload, { iat, at = new Date() }) {

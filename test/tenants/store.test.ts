@@ -132,35 +132,6 @@ forEachDatabase('tenant store', (t) => {
     });
   });
 
-  describe('findTenantsByBaseUrl', () => {
-    it('matches regardless of scheme/host case and a trailing slash', async () => {
-      await t.store.saveInstall(installPayload(), { iat: 1 });
-      await t.store.saveInstall(installPayload({ clientKey: 'client-2', baseUrl: 'https://other.atlassian.net' }), { iat: 1 });
-      for (const query of ['https://example.atlassian.net', 'HTTPS://EXAMPLE.atlassian.net/', 'https://example.atlassian.net//']) {
-        expect((await t.store.findTenantsByBaseUrl(query)).map((x) => x.clientKey)).toEqual(['client-1']);
-      }
-    });
-
-    it('returns every installation the site ever had, secrets decrypted', async () => {
-      const a = installPayload({ clientKey: 'first', baseUrl: 'https://site.atlassian.net' });
-      const b = installPayload({ clientKey: 'second', baseUrl: 'https://site.atlassian.net' });
-      await t.store.saveInstall(a, { iat: 1, at: T0 });
-      await t.store.markUninstalled('first', { iat: 2, at: T1 });
-      await t.store.saveInstall(b, { iat: 1, at: T1 });
-      const found = await t.store.findTenantsByBaseUrl('https://site.atlassian.net/');
-      expect(found.map((x) => [x.clientKey, x.sharedSecret])).toEqual([
-        ['first', a.sharedSecret],
-        ['second', b.sharedSecret],
-      ]);
-    });
-
-    it('finds nothing for an unknown site or a string that is not a URL', async () => {
-      await t.store.saveInstall(installPayload(), { iat: 1 });
-      expect(await t.store.findTenantsByBaseUrl('https://unknown.atlassian.net')).toEqual([]);
-      expect(await t.store.findTenantsByBaseUrl('not a url')).toEqual([]);
-    });
-  });
-
   describe('secret binding', () => {
     it('refuses a sealed secret copied from another tenant’s row', async () => {
       await t.store.saveInstall(installPayload({ clientKey: 'victim' }), { iat: 1 });
