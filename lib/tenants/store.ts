@@ -56,10 +56,11 @@ export interface TenantStore extends TenantReader {
   markDisabled(clientKey: string, opts?: LifecycleOptions): Promise<Tenant | null>;
   /**
    * Records an `uninstalled` event. The row and its shared secret stay: Atlassian may send a signed
-   * reinstall, and the app's data for the site is kept until deleted deliberately.
+   * reinstall, and the app's data for the site is kept until deleted deliberately. Returns the record
+   * without its secret, which is never decrypted here: a tenant whose key was lost still uninstalls.
    * Null if there is no such tenant. @throws ConnectError STALE_LIFECYCLE
    */
-  markUninstalled(clientKey: string, opts?: LifecycleOptions): Promise<Tenant | null>;
+  markUninstalled(clientKey: string, opts?: LifecycleOptions): Promise<TenantRecord | null>;
   /**
    * Re-encrypts every shared secret not sealed with the current key (./rotation.ts), reporting the rows no
    * key opens instead of stopping at them. Safe to re-run.
@@ -108,7 +109,7 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
     iat: number | undefined,
     write: (tx: Tx, current: TenantRow | null) => Promise<TenantRow | null>,
     locks: string[] = [],
-  ): Promise<Tenant | null> {
+  ): Promise<TenantRow | null> {
     if (iat !== undefined) checkIat(iat);
     const row = await db.$transaction(async (tx) => {
       await lock(tx, dialect, [`tenant:${clientKey}`, ...locks]);
@@ -116,12 +117,11 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
       if (current && isStale(current.lastLifecycleIat, iat)) throw stale();
       return write(tx, current);
     });
-    if (!row) return null;
-    cache.written(clientKey);
-    return toTenant(row);
+    if (row) cache.written(clientKey);
+    return row;
   }
 
-  function transition(clientKey: string, state: TenantState, { iat, at = new Date() }: LifecycleOptions): Promise<Tenant | null> {
+  function transition(clientKey: string, state: TenantState, { iat, at = new Date() }: LifecycleOptions): Promise<TenantRow | null> {
     return lifecycleWrite(clientKey, iat, async (tx, current) => {
       if (!current) return null;
       const data = { state, ...atFields(state, at), ...(iat !== undefined ? { lastLifecycleIat: iat } : {}) };
@@ -165,12 +165,12 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
         if (current) return tx.tenant.update({ where, data: fields });
         return tx.tenant.create({ data: { ...where, ...fields, installedAt: at } });
       }, [`baseUrl:${baseUrl}`]);
-      return saved!;
+      return toTenant(saved!);
     },
 
-    markEnabled: (clientKey, opts = {}) => transition(clientKey, 'enabled', opts),
-    markDisabled: (clientKey, opts = {}) => transition(clientKey, 'disabled', opts),
-    markUninstalled: (clientKey, opts = {}) => transition(clientKey, 'uninstalled', opts),
+    markEnabled: async (clientKey, opts = {}) => nullOr(await transition(clientKey, 'enabled', opts), toTenant),
+    markDisabled: async (clientKey, opts = {}) => nullOr(await transition(clientKey, 'disabled', opts), toTenant),
+    markUninstalled: async (clientKey, opts = {}) => nullOr(await transition(clientKey, 'uninstalled', opts), toRecord),
 
     async reencryptSecrets() {
       try {
@@ -197,6 +197,10 @@ async function lock(tx: Tx, dialect: 'sqlite' | 'postgresql', names: string[]): 
     return;
   }
   for (const name of [...new Set(names)].sort()) await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_CLASS}::int4, hashtext(${name}))`;
+}
+
+function nullOr<T>(row: TenantRow | null, convert: (row: TenantRow) => T): T | null {
+  return row && convert(row);
 }
 
 function toRecord(row: TenantRow): TenantRecord {

@@ -307,6 +307,13 @@ forEachDatabase('install policy', (t: DatabaseContext) => {
     await expect(productRequest(repaired)).resolves.toMatchObject({ tenant: { clientKey: p.clientKey, state: 'installed' } });
   });
 
+  it('a genuine uninstall of a tenant whose stored secret no key opens is applied (204)', async () => {
+    const p = installPayload();
+    await t.newStore(keyRing(newKey())).saveInstall(p, { iat: now() - 10 });
+    expect((await call('uninstalled', signed('uninstalled', p))).status).toBe(204);
+    expect(await t.store.getRecord(p.clientKey)).toMatchObject({ state: 'uninstalled' });
+  });
+
   it('error responses never echo the token or the shared secret', async () => {
     const p = installPayload();
     const token = signInstallToken(keys, 'someone-else', url('installed'));

@@ -107,7 +107,9 @@ forEachDatabase('tenant store', (t) => {
       });
       const uninstalled = await t.store.markUninstalled('client-1', { iat: 4, at: T2 });
       expect(uninstalled).toMatchObject({ state: 'uninstalled', installedAt: T0, enabledAt: T1, disabledAt: T2, uninstalledAt: T2, lastLifecycleIat: 4 });
-      expect(uninstalled?.sharedSecret).toBe(payload.sharedSecret);
+      // The record only: an uninstall never needs (or decrypts) the secret, which stays sealed in the row.
+      expect(uninstalled).not.toHaveProperty('sharedSecret');
+      expect((await t.newStore().getTenant('client-1'))?.sharedSecret).toBe(payload.sharedSecret);
     });
 
     it('defaults the timestamp to now and leaves lastLifecycleIat alone without an iat', async () => {
@@ -222,6 +224,11 @@ forEachDatabase('tenant store', (t) => {
         installedAt: T0,
       });
       expect((await t.newStore().getTenant('client-1'))?.sharedSecret).toBe('brought-by-the-reinstall');
+    });
+
+    it('uninstalls a tenant whose secret no key opens', async () => {
+      await t.newStore(keyRing(newKey())).saveInstall(installPayload(), { iat: 1 });
+      expect(await t.store.markUninstalled('client-1', { iat: 2, at: T1 })).toMatchObject({ clientKey: 'client-1', state: 'uninstalled', uninstalledAt: T1 });
     });
 
     it('refuses a second live installation for one baseUrl, and allows it once the first is uninstalled', async () => {
