@@ -31,7 +31,8 @@ export type ConnectErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   // 503: a dependency is down; the sender should retry.
-  | 'KEY_SERVER_UNAVAILABLE';
+  | 'KEY_SERVER_UNAVAILABLE'
+  | 'DATABASE_UNAVAILABLE';
 
 const STATUS: Record<ConnectErrorCode, number> = {
   TOKEN_MISSING: 401,
@@ -59,6 +60,7 @@ const STATUS: Record<ConnectErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   KEY_SERVER_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
 };
 
 export class ConnectError extends Error {

@@ -35,8 +35,15 @@ export interface VerifyConnectRequestOptions {
   mode: VerifyMode;
   /** The app's base URL, as in the descriptor; a path in it (`https://x.ngrok.app/myapp`) is not hashed. */
   appBaseUrl: string;
-  /** Looks up the installation by `clientKey` (the token's `iss`). */
+  /** Looks up the installation by `clientKey` (the token's `iss`). May be served from a cache. */
   getTenant: (clientKey: string) => Promise<Tenant | null>;
+  /**
+   * Reads the installation again from committed state, bypassing any cache, when the signature does not
+   * verify: another instance may have applied a reinstall with a rotated secret a moment ago. Resolves
+   * `undefined` when it declines (rate-limited, so forged tokens cannot turn into database reads).
+   * Without it, a bad signature is refused at once.
+   */
+  refreshTenant?: (clientKey: string) => Promise<Tenant | null | undefined>;
   /** Accept a tenant in state `disabled` (the `enabled` callback arrives while the app is disabled). Default false. */
   allowDisabledTenant?: boolean;
   /** The current time. Default: now. */
@@ -90,11 +97,21 @@ export async function verifyConnectRequest(request: Request, options: VerifyConn
   const token = tokenFromRequest(request, url);
   const clientKey = unverifiedIssuer(token);
 
-  const tenant = await options.getTenant(clientKey);
+  let tenant = await options.getTenant(clientKey);
   if (!tenant) throw new ConnectError('UNKNOWN_TENANT', 'The token was issued by an unknown installation.');
   if (!tenant.sharedSecret) throw new ConnectError('UNKNOWN_TENANT', 'The installation has no shared secret.');
 
-  const claims = await verifyClaims(token, tenant, options);
+  let claims: ConnectClaims;
+  try {
+    claims = await verifyClaims(token, tenant, options);
+  } catch (err) {
+    // Signed with a secret we do not hold: the installation may have been reinstalled (a new shared secret)
+    // through another instance. One committed read, then the same checks with what it holds.
+    const fresher = err instanceof ConnectError && err.code === 'BAD_SIGNATURE' ? await options.refreshTenant?.(clientKey) : undefined;
+    if (!fresher?.sharedSecret || fresher.sharedSecret === tenant.sharedSecret) throw err;
+    tenant = fresher;
+    claims = await verifyClaims(token, tenant, options);
+  }
   const refused = stateError(tenant, options.allowDisabledTenant);
   if (refused) throw refused;
   checkQsh(claims.qsh, options.mode, { method: request.method, url, baseUrl: options.appBaseUrl });

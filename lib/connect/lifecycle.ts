@@ -4,7 +4,8 @@
  *
  * Lifecycle tokens live for minutes, so a captured one could be replayed, e.g. an `installed` after the
  * site uninstalled the app. The store refuses any event issued before the newest one it applied
- * (STALE_LIFECYCLE), atomically with the write.
+ * (STALE_LIFECYCLE), and an install for a site another live installation holds (CONFLICT), atomically
+ * with the write and across instances (lib/tenants/store.ts).
  */
 import { ConnectError } from './errors';
 import { verifyInstallToken, type InstallKeyResolver } from './install-token';
@@ -13,12 +14,15 @@ import { LIFECYCLE_BODY_LIMIT, parseLifecyclePayload, type LifecycleEvent } from
 import { readJsonBody } from '../http/body';
 import { log } from '../log';
 import type { SiteStore } from '../sites/store';
-import type { InstallPayload, Tenant } from '../tenants/types';
+import type { InstallPayload, Tenant, TenantRecord } from '../tenants/types';
 
 /** The tenant-store verbs the lifecycle needs. */
 export interface LifecycleStore {
   getTenant(clientKey: string): Promise<Tenant | null>;
-  findTenantsByBaseUrl(baseUrl: string): Promise<Tenant[]>;
+  refreshTenant?(clientKey: string): Promise<Tenant | null | undefined>;
+  /** Committed state, never a cache: lifecycle decisions must not act on what another instance changed. */
+  getRecord(clientKey: string): Promise<TenantRecord | null>;
+  /** Also refuses (CONFLICT) a baseUrl held by another live installation, atomically with the write. */
   saveInstall(payload: InstallPayload, opts: { iat: number }): Promise<unknown>;
   markEnabled(clientKey: string, opts: { iat: number }): Promise<unknown>;
   markDisabled(clientKey: string, opts: { iat: number }): Promise<unknown>;
@@ -49,7 +53,9 @@ async function handleSigned(event: 'installed' | 'uninstalled', request: Request
   if (payload.clientKey !== token.clientKey) {
     throw new ConnectError('ISSUER_MISMATCH', 'The token was issued for another installation.');
   }
-  const existing = await deps.store.getTenant(payload.clientKey);
+  // Read committed, without the old secret: an instance's cache may be behind, and a row whose secret no
+  // key opens any more must not stop the signed reinstall that replaces it.
+  const existing = await deps.store.getRecord(payload.clientKey);
 
   if (event === 'uninstalled') {
     // Idempotent: an unknown or already uninstalled tenant has nothing left to revoke.
@@ -59,10 +65,6 @@ async function handleSigned(event: 'installed' | 'uninstalled', request: Request
     return;
   }
 
-  const holders = await deps.store.findTenantsByBaseUrl(payload.baseUrl);
-  if (holders.some((t) => t.clientKey !== payload.clientKey && t.state !== 'uninstalled')) {
-    throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
-  }
   // An app registered on Forge sends its Forge installationId: checked before anything is stored.
   if (payload.installationId) {
     await deps.sites?.assertLinkable({ clientKey: payload.clientKey, baseUrl: payload.baseUrl, installationId: payload.installationId });
@@ -82,6 +84,7 @@ async function handleEnablement(event: 'enabled' | 'disabled', request: Request,
     mode: 'strict',
     appBaseUrl: deps.appBaseUrl,
     getTenant: (clientKey) => deps.store.getTenant(clientKey),
+    refreshTenant: deps.store.refreshTenant && ((clientKey) => deps.store.refreshTenant!(clientKey)),
     allowDisabledTenant: true,
     now: deps.now,
   });

@@ -8,10 +8,11 @@
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { PoolConfig } from 'pg';
 import { getConfig } from '../config';
-import { dialectOf, postgresOptions, sqliteFilePath } from './database-url.mjs';
+import { DATABASE_TIMEOUTS, dialectOf, postgresOptions, sqliteFilePath, type Dialect } from './database-url.mjs';
 import { PrismaClient as PostgresClient } from './generated/postgres/client';
-import { PrismaClient as SqliteClient } from './generated/sqlite/client';
+import { PrismaClient as SqliteClient, type Prisma } from './generated/sqlite/client';
 
 /**
  * The Prisma client type callers use. It is the SQLite client's type because its API is the common subset:
@@ -28,14 +29,40 @@ export type Db = SqliteClient;
  * @example const db = createDb('file:/tmp/test.db'); await db.tenant.count(); await db.$disconnect();
  */
 export function createDb(databaseUrl: string): Db {
+  // Bounded waits everywhere (DATABASE_TIMEOUTS): an unreachable or silent database becomes a fast 503.
+  const transactionOptions = { maxWait: DATABASE_TIMEOUTS.transactionWaitMs, timeout: DATABASE_TIMEOUTS.transactionMs };
   if (dialectOf(databaseUrl) === 'sqlite') {
-    return new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl) }) });
+    const adapter = new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl), timeout: DATABASE_TIMEOUTS.sqliteBusyMs });
+    return registered(new SqliteClient({ adapter, transactionOptions }), 'sqlite');
   }
   const { connectionString, schema } = postgresOptions(databaseUrl);
-  const client = new PostgresClient({ adapter: new PrismaPg(poolConfig(connectionString, schema), { schema }) });
+  const client = new PostgresClient({ adapter: new PrismaPg(poolConfig(connectionString, schema), { schema }), transactionOptions });
   // Same models, same generator, different provider: the query API is the same. TypeScript cannot see that
   // through Prisma's provider-specific internal types, hence the cast; test/db/client.test.ts exercises both.
-  return client as unknown as Db;
+  return registered(client as unknown as Db, 'postgresql');
+}
+
+/** A client inside an interactive transaction (`db.$transaction(async (tx) => ...)`). */
+export type Tx = Prisma.TransactionClient;
+
+// On globalThis, like the client itself below: a module reloaded in development (or reset in tests) must
+// still know the dialect of a client made before.
+const globalForDialects = globalThis as typeof globalThis & { __connectNextDialects?: WeakMap<Db, Dialect> };
+const dialects = (globalForDialects.__connectNextDialects ??= new WeakMap());
+
+function registered(db: Db, dialect: Dialect): Db {
+  dialects.set(db, dialect);
+  return db;
+}
+
+/**
+ * The SQL dialect of a client made by `createDb`, for the few statements portable Prisma cannot express
+ * (PostgreSQL advisory locks).
+ */
+export function dialectOfDb(db: Db): Dialect {
+  const dialect = dialects.get(db);
+  if (!dialect) throw new Error('This database client was not made by createDb().');
+  return dialect;
 }
 
 /**
@@ -43,10 +70,18 @@ export function createDb(databaseUrl: string): Db {
  * schema, as it did with Prisma's native engine. Left alone for `public`, because connection poolers such as
  * PgBouncer refuse the `options` startup parameter.
  */
-function poolConfig(connectionString: string, schema: string) {
-  if (schema === 'public') return { connectionString };
+function poolConfig(connectionString: string, schema: string): PoolConfig {
+  const bounds: PoolConfig = {
+    connectionString,
+    connectionTimeoutMillis: DATABASE_TIMEOUTS.connectMs,
+    statement_timeout: DATABASE_TIMEOUTS.statementMs,
+    query_timeout: DATABASE_TIMEOUTS.queryMs,
+    // A dead peer on an idle pooled connection is noticed by the kernel, not only by the next query.
+    keepAlive: true,
+  };
+  if (schema === 'public') return bounds;
   if (/[\s"\\]/.test(schema)) throw new Error('The ?schema= of DATABASE_URL must not contain spaces, quotes or backslashes.');
-  return { connectionString, options: `-c search_path="${schema}"` };
+  return { ...bounds, options: `-c search_path="${schema}"` };
 }
 
 // In development, Next.js re-evaluates modules on every change; keeping the client on globalThis stops each
@@ -70,10 +105,4 @@ export function getDb(): Db {
 /** Row types, as Prisma returns them (same for both dialects). */
 export type { Note as NoteRow, Tenant as TenantRow, WebhookDelivery as WebhookDeliveryRow } from './generated/sqlite/client';
 
-/**
- * True for Prisma's unique-constraint violation (P2002), e.g. inserting a `WebhookDelivery` that was
- * already recorded. Both generated clients throw the same runtime error class, so checking `code` suffices.
- */
-export function isUniqueConstraintError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
-}
+export { isDatabaseUnavailable, isUniqueConstraintError } from './errors';

@@ -17,3 +17,16 @@ export function postgresOptions(url: string): { connectionString: string; schema
 
 /** `sqlite` for `file:` URLs, `postgresql` for `postgres(ql)://` URLs; throws otherwise. */
 export function dialectOf(url: string): Dialect;
+
+/** How long the app waits on its database before answering 503 (see database-url.mjs). */
+export const DATABASE_TIMEOUTS: Readonly<{
+  connectMs: number;
+  statementMs: number;
+  queryMs: number;
+  transactionWaitMs: number;
+  transactionMs: number;
+  sqliteBusyMs: number;
+}>;
+
+/** Every request is answered within this many milliseconds while the database is unavailable. */
+export const ANSWER_BOUND_MS: number;

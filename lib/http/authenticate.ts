@@ -7,15 +7,14 @@ import { getConfig } from '../config';
 import { verifyConnectRequest, type VerifiedConnectRequest, type VerifyMode } from '../connect/jwt';
 import { contextIssueKey } from '../notes/issue-context';
 import type { VerifiedCaller } from '../sites/caller';
-import { tenantStore } from '../tenants/store';
-import type { Tenant } from '../tenants/types';
+import { tenantStore, type TenantReader } from '../tenants/store';
 
 export type { VerifiedConnectRequest, VerifyMode };
 
 /** Where `authenticate` finds the app's base URL and the tenants. Defaults: `getConfig().appUrl`, `tenantStore()`. */
 export interface AuthenticateDeps {
   appBaseUrl: string;
-  store: { getTenant(clientKey: string): Promise<Tenant | null> };
+  store: Pick<TenantReader, 'getTenant'> & Partial<Pick<TenantReader, 'refreshTenant'>>;
   /** The current time, for tests. Default: now. */
   now?: Date;
 }
@@ -33,7 +32,14 @@ export interface AuthenticateDeps {
  * const { tenant, userAccountId } = await authenticate(request, 'context');
  */
 export function authenticate(request: Request, mode: VerifyMode, deps: AuthenticateDeps = defaultAuthenticateDeps()): Promise<VerifiedConnectRequest> {
-  return verifyConnectRequest(request, { mode, appBaseUrl: deps.appBaseUrl, getTenant: (clientKey) => deps.store.getTenant(clientKey), now: deps.now });
+  const { store } = deps;
+  return verifyConnectRequest(request, {
+    mode,
+    appBaseUrl: deps.appBaseUrl,
+    getTenant: (clientKey) => store.getTenant(clientKey),
+    refreshTenant: store.refreshTenant && ((clientKey) => store.refreshTenant!(clientKey)),
+    now: deps.now,
+  });
 }
 
 /**

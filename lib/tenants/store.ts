@@ -3,31 +3,51 @@
  * with the shared secret decrypted; the database only ever sees it sealed (lib/crypto/secret-box.ts, bound to
  * the tenant's `clientKey`).
  *
- * Reads of one tenant are served from a small in-process cache, because every signed request from Atlassian
- * looks its tenant up. Every write through the store updates this process's cache at once; other processes
- * (serverless instances, replicas) may keep serving a tenant they cached for up to `ttlMs` (60 s by default):
- * that is the staleness bound for, e.g., a tenant uninstalled through another instance.
+ * Several instances (serverless, replicas) share one database, so:
+ * - Reads for request authentication are served from a small in-process cache (./cache.ts): every signed
+ *   request looks its tenant up. Another instance's write shows here when the entry expires (10 s by
+ *   default), except a rotated secret, which shows at once: a signature that fails re-reads the tenant.
+ * - Lifecycle writes go through one helper, `lifecycleWrite`: one transaction that locks the installation
+ *   (and, for an install, its baseUrl) across instances, reads the committed row, refuses a stale event and
+ *   only then writes. So two instances cannot interleave an install and an uninstall, and two installations
+ *   cannot both claim one site. Nothing there reads the cache, or needs to decrypt the old secret.
  *
- * `createTenantStore(db, keys)` builds a store over any database (tests use their own); the functions exported
- * at the bottom use the app's database and keys from configuration.
+ * `createTenantStore(db, keys)` builds a store over any database (tests use their own); `tenantStore()` at the
+ * bottom uses the app's database and keys from configuration.
  */
 import { ConnectError } from '../connect/errors';
 import { normalizeBaseUrl } from '../connect/hosts';
 import { getConfig } from '../config';
-import { keyIdOf, keyRingOf, open, resealed, seal, type KeyRing } from '../crypto/secret-box';
-import { getDb, isUniqueConstraintError, type Db, type TenantRow } from '../db/client';
-import { LruCache } from '../cache';
-import type { InstallPayload, Tenant, TenantState } from './types';
+import { keyRingOf, open, seal, type KeyRing } from '../crypto/secret-box';
+import { dialectOfDb, getDb, type Db, type TenantRow, type Tx } from '../db/client';
+import { TenantCache, type TenantCacheOptions } from './cache';
+import { reencryptSecrets, type RotationReport } from './rotation';
+import type { InstallPayload, Tenant, TenantRecord, TenantState } from './types';
 
-export interface TenantStore {
+/** What request authentication needs (lib/http/authenticate.ts). */
+export interface TenantReader {
   /** The tenant with this `clientKey`, or null. Cached. */
   getTenant(clientKey: string): Promise<Tenant | null>;
-  /** Tenants whose `baseUrl` is this site (scheme and host compared case-insensitively, trailing slash ignored). */
-  findTenantsByBaseUrl(baseUrl: string): Promise<Tenant[]>;
+  /**
+   * The tenant as committed now, bypassing the cache; `undefined` if it was re-read less than a second ago
+   * (so a stream of forged signatures costs at most one query per tenant per second per instance).
+   */
+  refreshTenant(clientKey: string): Promise<Tenant | null | undefined>;
+}
+
+export interface TenantStore extends TenantReader {
+  /**
+   * The tenant as committed now, without its secret (never decrypted: a row whose key was lost still reads).
+   * For lifecycle decisions, which must not act on a cached state.
+   */
+  getRecord(clientKey: string): Promise<TenantRecord | null>;
   /**
    * Records an `installed` lifecycle event: creates the tenant, or updates it on a reinstall (new shared
    * secret, state `installed`, `uninstalledAt` cleared; `installedAt` keeps the first install's time).
+   * The old secret is never read, so a row sealed with a lost key is repaired by a genuine reinstall.
    * @throws ConnectError STALE_LIFECYCLE if a lifecycle event with a later `iat` was already applied.
+   * @throws ConnectError CONFLICT if another installation that is not uninstalled holds this baseUrl
+   *   (scheme and host compared case-insensitively, trailing slash ignored: `normalizeBaseUrl`).
    */
   saveInstall(payload: InstallPayload, opts: LifecycleOptions & { iat: number }): Promise<Tenant>;
   /** Records an `enabled` event. Null if there is no such tenant. @throws ConnectError STALE_LIFECYCLE */
@@ -36,15 +56,16 @@ export interface TenantStore {
   markDisabled(clientKey: string, opts?: LifecycleOptions): Promise<Tenant | null>;
   /**
    * Records an `uninstalled` event. The row and its shared secret stay: Atlassian may send a signed
-   * reinstall, and the app's data for the site is kept until deleted deliberately.
+   * reinstall, and the app's data for the site is kept until deleted deliberately. Returns the record
+   * without its secret, which is never decrypted here: a tenant whose key was lost still uninstalls.
    * Null if there is no such tenant. @throws ConnectError STALE_LIFECYCLE
    */
-  markUninstalled(clientKey: string, opts?: LifecycleOptions): Promise<Tenant | null>;
+  markUninstalled(clientKey: string, opts?: LifecycleOptions): Promise<TenantRecord | null>;
   /**
-   * Re-encrypts every shared secret not sealed with the current key (after adding a new ENCRYPTION_KEY and
-   * moving the old one to ENCRYPTION_KEYS_PREVIOUS). Returns how many rows it rewrote. Safe to re-run.
+   * Re-encrypts every shared secret not sealed with the current key (./rotation.ts), reporting the rows no
+   * key opens instead of stopping at them. Safe to re-run.
    */
-  reencryptSecrets(): Promise<number>;
+  reencryptSecrets(): Promise<RotationReport>;
 }
 
 export interface LifecycleOptions {
@@ -55,15 +76,13 @@ export interface LifecycleOptions {
 }
 
 export interface TenantStoreOptions {
-  /** Cache size and lifetime. Defaults: 1000 tenants, 60 s. `max: 0` disables the cache. */
-  cache?: { max?: number; ttlMs?: number };
+  /** Cache size, lifetime and re-read interval (./cache.ts). `max: 0` disables the cache. */
+  cache?: Omit<TenantCacheOptions, 'now'>;
   /** Clock for the cache, for tests. */
   now?: () => number;
 }
 
 const STATES: readonly TenantState[] = ['installed', 'enabled', 'disabled', 'uninstalled'];
-/** Rows re-encrypted per query during key rotation. */
-const ROTATION_BATCH = 200;
 
 /**
  * A tenant store over `db`, sealing secrets with `keys`.
@@ -71,54 +90,52 @@ const ROTATION_BATCH = 200;
  * @example const store = createTenantStore(createDb('file:/tmp/t.db'), keyRingOf(parseConfig({})));
  */
 export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOptions = {}): TenantStore {
-  const max = options.cache?.max ?? 1000;
-  const cache = max > 0 ? new LruCache<Tenant>({ max, ttlMs: options.cache?.ttlMs ?? 60_000, now: options.now }) : undefined;
-  // Bumped after every write: a read that overlapped a write does not cache what it read, which may predate it.
-  let writes = 0;
+  const cache = new TenantCache({ ...options.cache, now: options.now });
+  const dialect = dialectOfDb(db);
 
-  const toTenant = (row: TenantRow): Tenant => {
-    if (!STATES.includes(row.state as TenantState)) throw new Error(`Tenant ${row.clientKey} has an unknown state.`);
-    return { ...row, state: row.state as TenantState, sharedSecret: open(row.sharedSecret, row.clientKey, keys) };
+  const toTenant = (row: TenantRow): Tenant => ({ ...toRecord(row), sharedSecret: open(row.sharedSecret, row.clientKey, keys) });
+  const read = async (clientKey: string) => {
+    const row = await db.tenant.findUnique({ where: { clientKey } });
+    return row && toTenant(row);
   };
 
-  const written = (row: TenantRow): Tenant => {
-    writes++;
-    cache?.delete(row.clientKey);
-    return toTenant(row);
-  };
-
-  async function transition(clientKey: string, data: Partial<TenantRow>, { iat, at = new Date() }: LifecycleOptions): Promise<Tenant | null> {
+  /**
+   * The one conditional write: in a transaction, lock the installation (and any other `locks`) across
+   * instances, read its committed row, refuse an event older than the newest applied one, then `write`.
+   * The lock makes the read and the write one step, so no retry loop is needed.
+   */
+  async function lifecycleWrite(
+    clientKey: string,
+    iat: number | undefined,
+    write: (tx: Tx, current: TenantRow | null) => Promise<TenantRow | null>,
+    locks: string[] = [],
+  ): Promise<TenantRow | null> {
     if (iat !== undefined) checkIat(iat);
-    const where = { clientKey };
-    const update = { ...data, ...atFields(data.state, at), ...(iat !== undefined ? { lastLifecycleIat: iat } : {}) };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { count } = await db.tenant.updateMany({ where: { ...where, ...notNewerThan(iat) }, data: update });
-      if (count === 1) return written(await db.tenant.findUniqueOrThrow({ where }));
-      const current = await db.tenant.findUnique({ where, select: { lastLifecycleIat: true } });
+    const row = await db.$transaction(async (tx) => {
+      await lock(tx, dialect, [`tenant:${clientKey}`, ...locks]);
+      const current = await tx.tenant.findUnique({ where: { clientKey } });
+      if (current && isStale(current.lastLifecycleIat, iat)) throw stale();
+      return write(tx, current);
+    });
+    if (row) cache.written(clientKey);
+    return row;
+  }
+
+  function transition(clientKey: string, state: TenantState, { iat, at = new Date() }: LifecycleOptions): Promise<TenantRow | null> {
+    return lifecycleWrite(clientKey, iat, async (tx, current) => {
       if (!current) return null;
-      if (isStale(current.lastLifecycleIat, iat)) throw stale();
-      // Not stale now: the row changed between the two queries (a concurrent install); try again.
-    }
-    throw new Error(`Tenant ${clientKey} kept changing during a lifecycle update; try again.`);
+      const data = { state, ...atFields(state, at), ...(iat !== undefined ? { lastLifecycleIat: iat } : {}) };
+      return tx.tenant.update({ where: { clientKey }, data });
+    });
   }
 
   return {
-    async getTenant(clientKey) {
-      const hit = cache?.get(clientKey);
-      if (hit) return { ...hit };
-      const before = writes;
-      const row = await db.tenant.findUnique({ where: { clientKey } });
-      if (!row) return null;
-      const tenant = toTenant(row);
-      if (before === writes) cache?.set(clientKey, tenant);
-      return { ...tenant };
-    },
+    getTenant: (clientKey) => cache.read(clientKey, () => read(clientKey)),
+    refreshTenant: (clientKey) => cache.refresh(clientKey, () => read(clientKey)),
 
-    async findTenantsByBaseUrl(baseUrl) {
-      const normalized = normalizeBaseUrl(baseUrl);
-      if (!normalized) return [];
-      const rows = await db.tenant.findMany({ where: { baseUrl: normalized }, orderBy: { installedAt: 'asc' } });
-      return rows.map(toTenant);
+    async getRecord(clientKey) {
+      const row = await db.tenant.findUnique({ where: { clientKey } });
+      return row && toRecord(row);
     },
 
     async saveInstall(payload, { iat, at = new Date() }) {
@@ -142,59 +159,61 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
         ...(payload.installationId ? { installationId: payload.installationId } : {}),
       };
       const where = { clientKey: payload.clientKey };
-      // Update-or-create without a read-then-write race: the conditional update refuses a stale event
-      // atomically, and a concurrent first install surfaces as a unique violation, then as an update.
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const { count } = await db.tenant.updateMany({ where: { ...where, ...notNewerThan(iat) }, data: fields });
-        if (count === 1) return written(await db.tenant.findUniqueOrThrow({ where }));
-        const current = await db.tenant.findUnique({ where, select: { lastLifecycleIat: true } });
-        if (current && isStale(current.lastLifecycleIat, iat)) throw stale();
-        if (current) continue; // created by a concurrent install since the update: update it now
-        try {
-          // A first install starts the site's data partition: a Site with the clientKey as its id (lib/sites/).
-          const site = { connectOrCreate: { where: { id: payload.clientKey }, create: { id: payload.clientKey } } };
-          return written(await db.tenant.create({ data: { ...where, ...fields, site, installedAt: at } }));
-        } catch (err) {
-          if (!isUniqueConstraintError(err)) throw err;
-        }
-      }
-      throw new Error(`Tenant ${payload.clientKey} kept changing during an install; try again.`);
+      const saved = await lifecycleWrite(payload.clientKey, iat, async (tx, current) => {
+        // One live installation per site: checked under the baseUrl's lock, so a concurrent install for the
+        // same site on another instance waits here and then sees this one.
+        const holder = await tx.tenant.findFirst({ where: { baseUrl, clientKey: { not: payload.clientKey }, state: { not: 'uninstalled' } }, select: { clientKey: true } });
+        if (holder) throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
+        if (current) return tx.tenant.update({ where, data: fields });
+        // A first install starts the site's data partition: a Site with the clientKey as its id (lib/sites/).
+        const site = { connectOrCreate: { where: { id: payload.clientKey }, create: { id: payload.clientKey } } };
+        return tx.tenant.create({ data: { ...where, ...fields, site, installedAt: at } });
+      }, [`baseUrl:${baseUrl}`]);
+      return toTenant(saved!);
     },
 
-    markEnabled: (clientKey, opts = {}) => transition(clientKey, { state: 'enabled' }, opts),
-    markDisabled: (clientKey, opts = {}) => transition(clientKey, { state: 'disabled' }, opts),
-    markUninstalled: (clientKey, opts = {}) => transition(clientKey, { state: 'uninstalled' }, opts),
+    markEnabled: async (clientKey, opts = {}) => nullOr(await transition(clientKey, 'enabled', opts), toTenant),
+    markDisabled: async (clientKey, opts = {}) => nullOr(await transition(clientKey, 'disabled', opts), toTenant),
+    markUninstalled: async (clientKey, opts = {}) => nullOr(await transition(clientKey, 'uninstalled', opts), toRecord),
 
     async reencryptSecrets() {
-      let rewritten = 0;
-      let cursor: string | undefined;
-      for (;;) {
-        const rows = await db.tenant.findMany({
-          select: { clientKey: true, sharedSecret: true },
-          orderBy: { clientKey: 'asc' },
-          take: ROTATION_BATCH,
-          ...(cursor ? { cursor: { clientKey: cursor }, skip: 1 } : {}),
-        });
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          if (keyIdOf(row.sharedSecret) === keys.current.id) continue;
-          // Conditional on the old value, so a reinstall that lands meanwhile is not overwritten.
-          const { count } = await db.tenant.updateMany({
-            where: { clientKey: row.clientKey, sharedSecret: row.sharedSecret },
-            data: { sharedSecret: resealed(row.sharedSecret, row.clientKey, keys) },
-          });
-          rewritten += count;
-        }
-        cursor = rows[rows.length - 1].clientKey;
+      try {
+        return await reencryptSecrets(db, keys);
+      } finally {
+        cache.clear();
       }
-      writes++;
-      cache?.clear();
-      return rewritten;
     },
   };
 }
 
-function atFields(state: string | undefined, at: Date): Partial<TenantRow> {
+/** Lock class of the store's PostgreSQL advisory locks ("cnxt"), apart from Prisma Migrate's single-key lock. */
+const LOCK_CLASS = 0x636e7874;
+
+/**
+ * Serialises the transaction `tx` with every other one locking any of `names`, until it ends, across
+ * processes. PostgreSQL: transaction-scoped advisory locks, taken in sorted order so two transactions cannot
+ * deadlock. SQLite has one writer at a time: a write now takes the database's write lock at the start of
+ * the transaction (waiting up to the busy timeout), instead of failing when a read would turn into a write.
+ */
+async function lock(tx: Tx, dialect: 'sqlite' | 'postgresql', names: string[]): Promise<void> {
+  if (dialect === 'sqlite') {
+    await tx.$executeRaw`UPDATE "Tenant" SET "clientKey" = "clientKey" WHERE 0`;
+    return;
+  }
+  for (const name of [...new Set(names)].sort()) await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_CLASS}::int4, hashtext(${name}))`;
+}
+
+function nullOr<T>(row: TenantRow | null, convert: (row: TenantRow) => T): T | null {
+  return row && convert(row);
+}
+
+function toRecord(row: TenantRow): TenantRecord {
+  if (!STATES.includes(row.state as TenantState)) throw new Error(`Tenant ${row.clientKey} has an unknown state.`);
+  const { sharedSecret: _sealed, ...rest } = row;
+  return { ...rest, state: row.state as TenantState };
+}
+
+function atFields(state: TenantState, at: Date): Partial<TenantRow> {
   if (state === 'enabled') return { enabledAt: at };
   if (state === 'disabled') return { disabledAt: at };
   if (state === 'uninstalled') return { uninstalledAt: at };
@@ -203,10 +222,6 @@ function atFields(state: string | undefined, at: Date): Partial<TenantRow> {
 
 // Atlassian's `iat` has one-second resolution and `enabled` often follows `installed` within the same second,
 // so an event is stale only if it is strictly older than the newest applied one.
-function notNewerThan(iat: number | undefined) {
-  return iat === undefined ? {} : { OR: [{ lastLifecycleIat: null }, { lastLifecycleIat: { lte: iat } }] };
-}
-
 function isStale(lastLifecycleIat: number | null, iat: number | undefined): boolean {
   return iat !== undefined && lastLifecycleIat !== null && lastLifecycleIat > iat;
 }

@@ -49,3 +49,6 @@ export interface Tenant {
   /** `iat` (seconds) of the newest signed lifecycle event applied; older ones are replays. */
   lastLifecycleIat: number | null;
 }
+
+/** A tenant without its shared secret: what lifecycle decisions read (the secret is never decrypted for them). */
+export type TenantRecord = Omit<Tenant, 'sharedSecret'>;

@@ -6,7 +6,9 @@
  *   400  body not a JSON object, `webhookEvent` not this route's event, or a payload the handler cannot use
  *   401/403  token missing or invalid, tenant unknown, uninstalled or disabled
  *   404  no webhook of that name;  413 body over 1 MiB;  415 body not application/json
- *   500  processing failed: nothing was recorded, and Jira retries (it retries 5xx, 408, 409, 425 and 429 only)
+ *   503  the database is unavailable (DATABASE_UNAVAILABLE, with Retry-After): nothing was recorded, and Jira
+ *        retries (it retries 5xx, 408, 409, 425 and 429 only)
+ *   500  processing failed otherwise (a bug): nothing was recorded, and Jira retries
  *
  * The work is one short transaction, well inside Jira's timeout; anything slow (product calls) belongs in a
  * queue, not here.

@@ -433,3 +433,49 @@ describe('error messages', () => {
     expect(cases).toHaveLength(13);
   });
 });
+
+describe('a secret rotated by another instance (refreshTenant)', () => {
+  /** A refreshTenant over a committed tenant, counting re-reads; `undefined` when it declines (rate limit). */
+  function refresher(committed: Tenant | null | undefined) {
+    const refresh = async () => {
+      refresh.calls++;
+      return committed;
+    };
+    refresh.calls = 0;
+    return refresh;
+  }
+
+  it('accepts a token signed with the committed secret when the cached one fails, after one re-read', async () => {
+    const cached = fakeTenant();
+    const committed = { ...cached, sharedSecret: `rotated-${cached.sharedSecret}` };
+    const refresh = refresher(committed);
+    const result = await verifyConnectRequest(signedRequest(PANEL, requestToken(committed, 'GET', PANEL)), options([cached], { refreshTenant: refresh }));
+    expect(result.tenant.sharedSecret).toBe(committed.sharedSecret);
+    expect(refresh.calls).toBe(1);
+  });
+
+  it('does not re-read for a token whose signature verifies, or that fails for another reason', async () => {
+    const tenant = fakeTenant();
+    const refresh = refresher({ ...tenant, sharedSecret: 'other' });
+    expect(await outcome(signedRequest(PANEL, requestToken(tenant, 'GET', PANEL)), options([tenant], { refreshTenant: refresh }))).toBe('OK');
+    const expired = requestToken(tenant, 'GET', PANEL, { claims: { iat: NOW_S - 600, exp: NOW_S - 300 } });
+    expect(await outcome(signedRequest(PANEL, expired), options([tenant], { refreshTenant: refresh }))).toBe('TOKEN_EXPIRED');
+    expect(refresh.calls).toBe(0);
+  });
+
+  it('refuses a forged signature when the committed secret is the same, or the re-read is declined', async () => {
+    const tenant = fakeTenant();
+    const forged = requestToken(tenant, 'GET', PANEL, { secret: 'not-the-shared-secret' });
+    for (const committed of [{ ...tenant }, undefined, null]) {
+      expect(await outcome(signedRequest(PANEL, forged), options([tenant], { refreshTenant: refresher(committed) }))).toBe('BAD_SIGNATURE');
+    }
+    expect(await outcome(signedRequest(PANEL, forged), options([tenant]))).toBe('BAD_SIGNATURE');
+  });
+
+  it('applies every check to the re-read tenant: a reinstall that was then uninstalled is refused', async () => {
+    const cached = fakeTenant();
+    const committed = { ...cached, sharedSecret: `rotated-${cached.sharedSecret}`, state: 'uninstalled' as const };
+    const token = requestToken(committed, 'GET', PANEL);
+    expect(await outcome(signedRequest(PANEL, token), options([cached], { refreshTenant: refresher(committed) }))).toBe('TENANT_UNINSTALLED');
+  });
+});

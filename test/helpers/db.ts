@@ -122,12 +122,17 @@ export function newKey(): string {
   return randomBytes(32).toString('base64');
 }
 
-/** A valid `installed` payload; override any field. */
+/**
+ * A valid `installed` payload; override any field. Each clientKey gets its own site, as on Atlassian (one
+ * live installation per baseUrl): `client-1` is https://example.atlassian.net, `c7` https://c7.atlassian.net.
+ */
 export function installPayload(overrides: Partial<InstallPayload> = {}): InstallPayload {
+  const clientKey = overrides.clientKey ?? 'client-1';
+  const site = clientKey === 'client-1' ? 'example' : clientKey.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
   return {
-    clientKey: 'client-1',
+    clientKey,
     key: 'connect-next',
-    baseUrl: 'https://example.atlassian.net',
+    baseUrl: `https://${site}.atlassian.net`,
     displayUrl: null,
     productType: 'jira',
     description: 'Atlassian JIRA at https://example.atlassian.net',

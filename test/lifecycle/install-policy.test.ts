@@ -8,7 +8,8 @@ import { createInstallKeyResolver } from '@/lib/connect/install-token';
 import { handleLifecycle } from '@/lib/connect/lifecycle';
 import type { LifecycleEvent } from '@/lib/connect/lifecycle-payload';
 import { handle } from '@/lib/http/responses';
-import { forEachDatabase, type DatabaseContext } from '../helpers/db';
+import type { TenantStore } from '@/lib/tenants/store';
+import { forEachDatabase, keyRing, newKey, type DatabaseContext } from '../helpers/db';
 import {
   APP_KEY,
   APP_URL,
@@ -33,10 +34,10 @@ const url = (event: string) => `${APP_URL}/api/lifecycle/${event}`;
 
 forEachDatabase('install policy', (t: DatabaseContext) => {
   /** Runs one callback exactly as the route does, returning its HTTP response. */
-  function call(event: LifecycleEvent, request: Request): Promise<Response> {
+  function call(event: LifecycleEvent, request: Request, store: TenantStore = t.store): Promise<Response> {
     return handle(async () => {
       await handleLifecycle(event, request, {
-        store: t.store,
+        store,
         appBaseUrl: APP_URL,
         appKey: APP_KEY,
         allowedHosts: ['*.atlassian.net'],
@@ -73,11 +74,16 @@ forEachDatabase('install policy', (t: DatabaseContext) => {
     expect(await rows()).toEqual(before);
   }
 
-  /** Verifies a page-load style request from the product signed with `secret`. */
-  function productRequest(payload: Payload, secret = payload.sharedSecret) {
+  /** Verifies a page-load style request from the product signed with `secret`, as an instance with `store` would. */
+  function productRequest(payload: Payload, secret = payload.sharedSecret, store: TenantStore = t.store) {
     const target = `${APP_URL}/connect/issue-notes?issueKey=NOTE-1`;
     const token = signSymmetricToken(secret, payload.clientKey, 'GET', target);
-    return verifyConnectRequest(new Request(`${target}&jwt=${token}`), { mode: 'strict', appBaseUrl: APP_URL, getTenant: (k) => t.store.getTenant(k) });
+    return verifyConnectRequest(new Request(`${target}&jwt=${token}`), {
+      mode: 'strict',
+      appBaseUrl: APP_URL,
+      getTenant: (k) => store.getTenant(k),
+      refreshTenant: (k) => store.refreshTenant(k),
+    });
   }
 
   /** A product request signed with the tenant's secret verifies, as that tenant, in `state`. */
@@ -260,6 +266,60 @@ forEachDatabase('install policy', (t: DatabaseContext) => {
 
   it('a baseUrl outside the allowed product hosts is a 403', async () => {
     await expectRefused('installed', signed('installed', installPayload({ baseUrl: 'https://evil.example.com' })), 403, 'HOST_NOT_ALLOWED');
+  });
+
+  it('a reinstall with a rotated secret through one instance is honoured by another at once', async () => {
+    const other = t.newStore();
+    const p = installPayload();
+    await install(p, { claims: { iat: now() - 10 } });
+    await expect(productRequest(p, p.sharedSecret, other)).resolves.toMatchObject({ tenant: { sharedSecret: p.sharedSecret } });
+    const rotated = { ...p, sharedSecret: `rotated-${p.sharedSecret}` };
+    await install(rotated);
+    // `other` still caches the old secret: the failed signature makes it read the committed one.
+    await expect(productRequest(rotated, rotated.sharedSecret, other)).resolves.toMatchObject({ tenant: { sharedSecret: rotated.sharedSecret } });
+    await expect(productRequest(p, p.sharedSecret, other)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+  });
+
+  it('forged signatures cost at most one database read per tenant per second', async () => {
+    const p = installPayload();
+    await install(p);
+    const other = t.newStore(t.keys, { now: () => 0 }); // a frozen clock: every forgery lands in the same second
+    await productRequest(p, p.sharedSecret, other);
+    const reads = vi.spyOn(t.db.tenant, 'findUnique');
+    try {
+      for (let i = 0; i < 5; i++) await expect(productRequest(p, `forged-${i}`, other)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('an uninstall is applied even where an instance cached an older state of the tenant', async () => {
+    const other = t.newStore();
+    const p = installPayload();
+    await install(p, { claims: { iat: now() - 20 } });
+    expect((await call('uninstalled', signed('uninstalled', p, { claims: { iat: now() - 15 } }))).status).toBe(204);
+    expect(await other.getTenant(p.clientKey)).toMatchObject({ state: 'uninstalled' });
+    await install({ ...p, sharedSecret: `new-${p.sharedSecret}` }, { claims: { iat: now() - 10 } });
+    // Delivered to the instance whose cache still says "uninstalled": it decides on the committed row.
+    expect((await call('uninstalled', signed('uninstalled', p), other)).status).toBe(204);
+    expect(await t.db.tenant.findUniqueOrThrow({ where: { clientKey: p.clientKey } })).toMatchObject({ state: 'uninstalled' });
+  });
+
+  it('a genuine reinstall repairs a tenant whose stored secret no key opens (a lost key)', async () => {
+    const p = installPayload();
+    await t.newStore(keyRing(newKey())).saveInstall(p, { iat: now() - 10 });
+    await expect(productRequest(p)).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+    const repaired = { ...p, sharedSecret: `reinstalled-${p.sharedSecret}` };
+    await install(repaired);
+    await expect(productRequest(repaired)).resolves.toMatchObject({ tenant: { clientKey: p.clientKey, state: 'installed' } });
+  });
+
+  it('a genuine uninstall of a tenant whose stored secret no key opens is applied (204)', async () => {
+    const p = installPayload();
+    await t.newStore(keyRing(newKey())).saveInstall(p, { iat: now() - 10 });
+    expect((await call('uninstalled', signed('uninstalled', p))).status).toBe(204);
+    expect(await t.store.getRecord(p.clientKey)).toMatchObject({ state: 'uninstalled' });
   });
 
   it('error responses never echo the token or the shared secret', async () => {

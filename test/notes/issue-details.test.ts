@@ -85,6 +85,8 @@ forEachDatabase('issue details', (t: DatabaseContext) => {
   });
 
   it('falls back to the app where the installation cannot impersonate (no oauthClientId)', async () => {
+    // One live installation per site: the site's first installation goes before another takes its baseUrl.
+    await t.store.markUninstalled(tenant.clientKey);
     const legacy = await installTenant(t, { ...jira.tenant, clientKey: `${jira.tenant.clientKey}-legacy`, oauthClientId: null });
     const body = await details(issueToken(legacy, 'NOTE-1'), `?issueKey=NOTE-1&accountIds=${BOB}`);
     expect(body.users).toEqual([{ accountId: BOB, displayName: 'bob (seen by app)', reason: null, via: 'app' }]);
@@ -113,9 +115,11 @@ forEachDatabase('issue details', (t: DatabaseContext) => {
   });
 
   it('gives no summary to a general page’s token where the app cannot act as the user', async () => {
+    expect((await details(generalToken(tenant, null), '?issueKey=NOTE-1')).issue).toMatchObject({ summary: null, reason: 'IMPERSONATION_UNAVAILABLE' });
+    // One live installation per site: the site's first installation goes before another takes its baseUrl.
+    await t.store.markUninstalled(tenant.clientKey);
     const legacy = await installTenant(t, { ...jira.tenant, clientKey: `${jira.tenant.clientKey}-legacy`, oauthClientId: null });
     expect((await details(generalToken(legacy), '?issueKey=NOTE-1')).issue).toEqual({ key: 'NOTE-1', summary: null, reason: 'IMPERSONATION_UNAVAILABLE', via: null });
-    expect((await details(generalToken(tenant, null), '?issueKey=NOTE-1')).issue).toMatchObject({ summary: null, reason: 'IMPERSONATION_UNAVAILABLE' });
     expect(calls('/rest/api/3/issue/')).toHaveLength(0);
   });
 
@@ -144,6 +148,8 @@ forEachDatabase('issue details', (t: DatabaseContext) => {
     await details(issueToken(tenant, 'NOTE-1', CAROL), `?accountIds=${BOB}`);
     expect(calls('/rest/api/3/user')).toHaveLength(2);
     // So is another installation, even with the same viewer.
+    // One live installation per site: the site's first installation goes before another takes its baseUrl.
+    await t.store.markUninstalled(tenant.clientKey);
     const other = await installTenant(t, { ...jira.tenant, clientKey: `${jira.tenant.clientKey}-2` });
     await details(issueToken(other, 'NOTE-1'), `?accountIds=${BOB}`);
     expect(calls('/rest/api/3/user')).toHaveLength(3);

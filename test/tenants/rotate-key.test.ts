@@ -33,4 +33,23 @@ describe('npm run db:rotate-key', () => {
     const after = createTenantStore(database.db, keyRing(newer));
     for (const p of payloads) expect((await after.getTenant(p.clientKey))?.sharedSecret).toBe(p.sharedSecret);
   }, 30_000);
+
+  it('names every row it cannot open, rotates the others, and exits 1', async () => {
+    await database.db.tenant.deleteMany();
+    const [oldKey, lost, newer] = [newKey(), newKey(), newKey()];
+    await createTenantStore(database.db, keyRing(oldKey)).saveInstall(installPayload({ clientKey: 'good' }), { iat: 1 });
+    for (const clientKey of ['lost-1', 'lost-2']) await createTenantStore(database.db, keyRing(lost)).saveInstall(installPayload({ clientKey }), { iat: 1 });
+
+    const env = { ...process.env, NODE_ENV: 'development' as const, DATABASE_URL: database.url, ENCRYPTION_KEY: newer, ENCRYPTION_KEYS_PREVIOUS: oldKey };
+    const failed = await run(process.execPath, [path.join(ROOT, 'scripts/db/rotate-key.mjs')], { cwd: ROOT, env, encoding: 'utf8' }).then(
+      () => undefined,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stdout).toContain('Re-encrypted 1 shared secret(s)');
+    expect(failed?.stderr).toContain('Could not open the shared secret of tenant lost-1 (UNKNOWN_KEY)');
+    expect(failed?.stderr).toContain('Could not open the shared secret of tenant lost-2 (UNKNOWN_KEY)');
+    expect(failed?.stderr).toContain('2 tenant(s) could not be rotated');
+    expect(keyIdOf((await database.db.tenant.findUniqueOrThrow({ where: { clientKey: 'good' } })).sharedSecret)).toBe(keyRing(newer).current.id);
+  }, 30_000);
 });

@@ -1,0 +1,71 @@
+/**
+ * The one place that classifies database errors. Prisma (its query engine and the transaction manager), the
+ * driver adapters and the drivers below them (pg, better-sqlite3) each report a failure their own way; the
+ * rest of the app asks two questions only: "was that a unique-key violation?" and "is the database
+ * unavailable?" (then the request is answered 503 DATABASE_UNAVAILABLE by lib/http/responses.ts, never 500).
+ */
+
+/**
+ * True for Prisma's unique-constraint violation (P2002), e.g. inserting a `WebhookDelivery` that was
+ * already recorded. Both generated clients throw the same runtime error class, so checking `code` suffices.
+ */
+export function isUniqueConstraintError(err: unknown): boolean {
+  return codeOf(err) === 'P2002';
+}
+
+/**
+ * Prisma error codes that mean "the database could not be reached or did not answer in time", not "the query
+ * was wrong": P1001 not reachable, P1002 timed out, P1008 operation timed out (also a busy SQLite file),
+ * P1017 connection closed, P2024 no connection from the pool in time, P2028 transaction could not start or
+ * expired (the transaction manager's maxWait/timeout), P2037 too many connections, P1037/P1040 connection
+ * limits. https://www.prisma.io/docs/orm/reference/error-reference
+ */
+const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2037']);
+
+/** Driver adapter error kinds (Prisma 7 driver adapters) with the same meaning. */
+const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError']);
+
+/** Node socket errors: the server is down, the link was cut or a firewall dropped it. */
+const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * PostgreSQL SQLSTATEs: class 08 (connection exception), 53300 too many connections, 57014 query canceled
+ * (our statement_timeout), 57P01..57P03 server shutting down or starting, 55P03 lock not available
+ * (lock_timeout). https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+const SQLSTATE_UNAVAILABLE = /^(08...|53300|57014|57P0[1-3]|55P03)$/;
+
+/** pg and pg-pool report their own timeouts and a lost connection without a code, only with these messages. */
+const PG_UNAVAILABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error and is not queryable|Connection terminated unexpectedly)/;
+
+/** better-sqlite3: SQLITE_BUSY / SQLITE_LOCKED (and their extended codes) once the busy timeout ran out. */
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED)/;
+
+/**
+ * True when `err` (from Prisma, an adapter or a driver, possibly wrapped as `cause`) means the database is
+ * down, unreachable, silent past our timeouts, or locked past SQLite's busy timeout: something a retry may
+ * fix and the caller cannot.
+ *
+ * @example if (isDatabaseUnavailable(err)) return 503;
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = codeOf(e);
+    const kind = (e as { kind?: unknown }).kind;
+    const message = String((e as { message?: unknown }).message ?? '');
+    if (code && (PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || SQLSTATE_UNAVAILABLE.test(code) || SQLITE_UNAVAILABLE.test(code))) return true;
+    if (typeof kind === 'string' && ADAPTER_UNAVAILABLE.has(kind)) return true;
+    if (kind === 'postgres' && SQLSTATE_UNAVAILABLE.test(String((e as { code?: unknown }).code ?? ''))) return true;
+    if (PG_UNAVAILABLE_MESSAGE.test(message)) return true;
+    // Prisma wraps what an adapter threw (DriverAdapterError) as `cause` of a known request error, and some
+    // adapter errors in a plain object at `meta.driverAdapterError`.
+    const meta = (e as { meta?: { driverAdapterError?: unknown } }).meta;
+    if (meta?.driverAdapterError && isDatabaseUnavailable(meta.driverAdapterError)) return true;
+  }
+  return false;
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
