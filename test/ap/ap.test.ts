@@ -52,11 +52,11 @@ afterEach(() => {
   delete (globalThis as { AP?: unknown }).AP;
 });
 
-describe('allJsUrl: all.js comes from the product that frames the page', () => {
+describe('allJsUrl: Atlassian’s CDN on real sites, the simulator’s own copy on a loopback host', () => {
   it.each([
-    ['?xdm_e=https%3A%2F%2Facme.atlassian.net&cp=', 'https://acme.atlassian.net/atlassian-connect/all.js'],
-    ['?xdm_e=https%3A%2F%2Facme.atlassian.net&cp=%2Fwiki', 'https://acme.atlassian.net/wiki/atlassian-connect/all.js'],
-    ['?xdm_e=https%3A%2F%2Facme.atlassian.net%2Fsome%2Fpath%3Fq%3D1', 'https://acme.atlassian.net/atlassian-connect/all.js'],
+    ['?xdm_e=https%3A%2F%2Facme.atlassian.net&cp=', 'https://connect-cdn.atl-paas.net/all.js'],
+    ['?xdm_e=https%3A%2F%2Facme.atlassian.net&cp=%2Fwiki', 'https://connect-cdn.atl-paas.net/all.js'],
+    ['?xdm_e=https%3A%2F%2Facme.atlassian.net%2Fsome%2Fpath%3Fq%3D1', 'https://connect-cdn.atl-paas.net/all.js'],
     ['?xdm_e=http%3A%2F%2Flocalhost%3A4000%2Fsites%2Facme&cp=%2Fsites%2Facme', 'http://localhost:4000/sites/acme/atlassian-connect/all.js'],
     ['?cp=%2Fwiki', null],
     ['?xdm_e=not%20a%20url', null],
@@ -82,13 +82,13 @@ describe('ap(): the host object', () => {
     expect(scripts).toEqual([]);
   });
 
-  it('loads the product’s all.js once and resolves with the AP it defines', async () => {
+  it('loads all.js once and resolves with the AP it defines', async () => {
     page('?xdm_e=https%3A%2F%2Facme.atlassian.net&cp=%2Fwiki');
     const { ap } = await load();
     const first = ap();
     const second = ap();
     expect(scripts).toHaveLength(1);
-    expect(scripts[0].src).toBe('https://acme.atlassian.net/wiki/atlassian-connect/all.js');
+    expect(scripts[0].src).toBe('https://connect-cdn.atl-paas.net/all.js');
     const host = fakeAP(() => undefined);
     (globalThis as { AP?: unknown }).AP = host;
     scripts[0].onload!();
