@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import { envValue as value } from '../../lib/env.mjs';
-import { isLoopbackHost } from '../../lib/url.mjs';
+import { isLoopbackHost, stripTrailingSlashes } from '../../lib/url.mjs';
 
 export class HostConfigError extends Error {
   /** @param {string} variable @param {string} problem */
@@ -105,7 +105,7 @@ function parseBaseUrl(name, raw) {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HostConfigError(name, 'must be an http(s) URL.');
   if (url.search || url.hash || url.username || url.password) throw new HostConfigError(name, 'must not have credentials, a query or a fragment.');
-  return url.toString().replace(/\/+$/, '');
+  return stripTrailingSlashes(url.toString());
 }
 
 /** @param {string} name @param {string} raw */

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { stripTrailingSlashes } from '../../lib/url.mjs';
 
 export class ForgeManifestError extends Error {
   /** @param {string} message safe to show */
@@ -132,5 +133,5 @@ export function remoteUrl(app, endpoint, path) {
   } catch {
     throw new ForgeManifestError(`The remote "${remote.key}" has baseUrl "${remote.baseUrl}", which is not a URL.`);
   }
-  return `${base.toString().replace(/\/+$/, '')}${path}`;
+  return `${stripTrailingSlashes(base.toString())}${path}`;
 }

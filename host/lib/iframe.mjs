@@ -11,6 +11,7 @@
  * `tz`, `loc`, `user_id` and `user_key` are gone since Atlassian's GDPR changes: the user is the JWT's
  * `sub` (an accountId), and locale/time zone come from the REST API.
  */
+import { stripTrailingSlashes } from '../../lib/url.mjs';
 import { substituteContext } from './descriptor.mjs';
 import { LIFETIME, signRequestToken } from './tokens.mjs';
 
@@ -48,14 +49,14 @@ export function moduleContext(site, issue, siteBaseUrl) {
  * @example iframeSrc({ site, installation, module: issuePanels(descriptor)[0], issue, accountId, siteBaseUrl })
  */
 export function iframeSrc({ site, installation, module, issue, accountId, siteBaseUrl }) {
-  const appBaseUrl = installation.descriptor.baseUrl.replace(/\/+$/, '');
+  const appBaseUrl = stripTrailingSlashes(installation.descriptor.baseUrl);
   const path = substituteContext(module.url, contextVariables(site, issue));
   const base = new URL(siteBaseUrl);
   const channel = `channel-${installation.appKey}__${module.key}`;
   const params = new URLSearchParams({
     xdm_e: base.origin,
     xdm_c: channel,
-    cp: base.pathname.replace(/\/+$/, ''),
+    cp: stripTrailingSlashes(base.pathname),
     xdm_deprecated_addon_key_do_not_use: installation.appKey,
     lic: 'none',
     cv: CONNECT_VERSION,

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { decodeSymmetric, SymmetricAlgorithm } from 'atlassian-jwt';
+import { stripTrailingSlashes } from '../../lib/url.mjs';
 import { grantedScopes, withImpliedScopes } from './descriptor.mjs';
 import { siteBaseUrl } from './store.mjs';
 import { describeToken } from './tokens.mjs';
@@ -92,7 +93,7 @@ export function tokenRequest(sim, form) {
     typeof claims.exp !== 'number' || claims.exp + CLOCK_LEEWAY < now ? 'The assertion has expired (or has no exp).'
     : typeof claims.iat !== 'number' || claims.iat - CLOCK_LEEWAY > now ? 'The assertion has no iat, or one in the future.'
     : !audienceIs(claims.aud, sim.config.hostUrl) ? `The assertion's aud must be the authorization server, ${sim.config.hostUrl} (CONNECT_OAUTH_URL).`
-    : stripSlash(String(claims.tnt ?? '')) !== base ? `The assertion's tnt must be the site's base URL, ${base}.`
+    : stripTrailingSlashes(String(claims.tnt ?? '')) !== base ? `The assertion's tnt must be the site's base URL, ${base}.`
     : typeof claims.sub !== 'string' || !claims.sub.startsWith(SUB_PREFIX) ? `The assertion's sub must be ${SUB_PREFIX}<accountId>.`
     : null;
   if (problem) return { ...fail(400, 'invalid_grant', problem), site: site.name };
@@ -130,10 +131,5 @@ function findByOauthClientId(sim, oauthClientId) {
 /** @param {unknown} aud @param {string} expected */
 function audienceIs(aud, expected) {
   const values = Array.isArray(aud) ? aud : [aud];
-  return values.some((v) => typeof v === 'string' && stripSlash(v) === expected);
-}
-
-/** @param {string} s */
-function stripSlash(s) {
-  return s.replace(/\/+$/, '');
+  return values.some((v) => typeof v === 'string' && stripTrailingSlashes(v) === expected);
 }

@@ -2,6 +2,7 @@
  * Product → app HTTP calls (lifecycle callbacks and webhooks): a signed JSON POST with a timeout, its
  * outcome recorded in the exchange log with the token's claims and the app's answer.
  */
+import { stripTrailingSlashes } from '../../lib/url.mjs';
 import { redactPayload } from './exchange-log.mjs';
 
 /** Atlassian gives apps a few seconds; the simulator is patient with a dev server compiling a route. */
@@ -55,5 +56,5 @@ export function isSuccess(status) {
  * @param {Record<string, any>} descriptor @param {string} path
  */
 export function appUrl(descriptor, path) {
-  return `${String(descriptor.baseUrl).replace(/\/+$/, '')}${path}`;
+  return `${stripTrailingSlashes(String(descriptor.baseUrl))}${path}`;
 }

@@ -10,6 +10,7 @@ import { LruCache } from '../cache';
 import { ConnectError } from './errors';
 import { CLOCK_TOLERANCE_SECONDS, mapJoseError, rejectFutureIat, tokenFromRequest } from './jwt';
 import { qshMatches } from './qsh';
+import { stripTrailingSlashes } from '../url.mjs';
 
 export type InstallKeyResolver = (kid: string) => Promise<CryptoKey>;
 
@@ -158,7 +159,6 @@ export async function verifyInstallToken(request: Request, options: VerifyInstal
 
 /** `aud` must be exactly our base URL (a trailing slash aside): a prefix or a substring is another app. */
 function audienceMatches(aud: unknown, appBaseUrl: string): boolean {
-  const strip = (u: string) => u.replace(/\/+$/, '');
   const values = Array.isArray(aud) ? aud : [aud];
-  return values.length === 1 && typeof values[0] === 'string' && strip(values[0]) === strip(appBaseUrl);
+  return values.length === 1 && typeof values[0] === 'string' && stripTrailingSlashes(values[0]) === stripTrailingSlashes(appBaseUrl);
 }

@@ -23,6 +23,7 @@ import { parse as parseYaml } from 'yaml';
 import { findExecutable } from '../../scripts/tunnel.mjs';
 import { APP_KEY_PATTERN } from '../config';
 import { isPublicHttpsUrl } from '../connect/hosts';
+import { stripTrailingSlashes } from '../url.mjs';
 import { DEFAULT_OUT as CONNECT_ON_FORGE_MANIFEST } from './manifest-command';
 import { UNREGISTERED_APP_ID, validateManifestFile } from './validate-manifest';
 
@@ -208,7 +209,7 @@ function publicAppUrl(raw: string | undefined, environment: string): string {
   if (!isPublicHttpsUrl(url.toString())) {
     throw new CliError(`APP_URL is ${url.origin}${url.search || url.hash || url.username ? ' with a query, fragment or credentials' : ''}, which Forge cannot call (it needs a plain public https URL): ${fix}.`);
   }
-  return url.toString().replace(/\/+$/, '');
+  return stripTrailingSlashes(url.toString());
 }
 
 /** One Connect key per environment; production must keep the Marketplace (descriptor) key, which Forge then locks. */
@@ -253,7 +254,7 @@ function parseSite(raw: string | undefined): string {
     throw new CliError(`--site (${value}) is not a site: use e.g. your-site.atlassian.net.`);
   }
   if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) throw new CliError(`--site must be an https site URL such as https://your-site.atlassian.net (got ${value}).`);
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  return stripTrailingSlashes(`${url.origin}${url.pathname}`);
 }
 
 interface ForgeCommand {
