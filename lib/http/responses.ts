@@ -28,7 +28,7 @@ function describe(err: unknown): Described {
     // An outage, not a bug: one line with what failed, never the query or its values.
     const { name, code, kind } = (err ?? {}) as { name?: string; code?: unknown; kind?: unknown };
     log.warn('database_unavailable', { name, code, kind });
-    return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable. Try again shortly.' };
+    return describe(new ConnectError('DATABASE_UNAVAILABLE', 'The database is unavailable. Try again shortly.'));
   }
   // Name, code and the start of the message: enough to find the bug, while a library message that echoes
   // its arguments (a query's values) cannot pour whole records into the logs.
