@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify } from 'yaml';
 import { ConfigError } from '../config';
 import { DescriptorError, renderDescriptor } from '../connect/descriptor';
+import { envValue } from '../env.mjs';
 import { parseForgeAppId } from './config';
 import { MIGRATION_COMMITMENTS, translateDescriptor, type ForgeManifest, type ManifestWarning, type MigrationCommitment, type Product } from './manifest';
 import { mergeNativeManifest } from './manifest-merge';
@@ -171,14 +172,14 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
 
 /** The manifest variables to check with: the environment's own when usable, otherwise stand-ins. */
 function checkEnv(env: CommandIO['env']): Record<string, string | undefined> {
-  const appUrl = env.APP_URL?.trim();
+  const appUrl = envValue(env, 'APP_URL');
   let usable = false;
   try {
     usable = !!appUrl && new URL(appUrl).protocol === 'https:';
   } catch {
     usable = false;
   }
-  return { APP_URL: usable ? appUrl : CHECK_APP_URL, CONNECT_KEY: env.CONNECT_KEY?.trim() || undefined };
+  return { APP_URL: usable ? appUrl : CHECK_APP_URL, CONNECT_KEY: envValue(env, 'CONNECT_KEY') };
 }
 
 function migrationFrom(guideUrl: string | undefined, answer: string | undefined): { guideUrl: string; willMigrateToForgeBeforeEOS: MigrationCommitment } | undefined {
@@ -226,7 +227,7 @@ function parseFlags(argv: string[]) {
 }
 
 function appIdFrom(flag: string | undefined, env: CommandIO['env']): string {
-  const raw = flag ?? env.FORGE_APP_ID?.trim();
+  const raw = flag ?? envValue(env, 'FORGE_APP_ID');
   if (!raw) {
     throw new ConfigError('FORGE_APP_ID', 'is not set: pass --app-id ari:cloud:ecosystem::app/<uuid> or set FORGE_APP_ID (or pass --unregistered and let `forge register` create the app).');
   }
