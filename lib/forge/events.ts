@@ -16,6 +16,7 @@
  * anything is written.
  */
 import { ConnectError } from '../connect/errors';
+import { isStorableIat } from '../db/lifecycle-iat';
 import { readJsonBody } from '../http/body';
 import { log } from '../log';
 import { siteStore, type SiteStore } from '../sites/store';
@@ -116,5 +117,5 @@ async function readObject(request: Request): Promise<Record<string, unknown>> {
 
 /** `iat` orders lifecycle events; a FIT without one is ordered as issued now (jose checked `exp`). */
 function issuedAt(iat: unknown): number {
-  return typeof iat === 'number' && Number.isInteger(iat) && iat >= 0 && iat <= 2_147_483_647 ? iat : Math.floor(Date.now() / 1000);
+  return isStorableIat(iat) ? iat : Math.floor(Date.now() / 1000);
 }

@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectError } from '../connect/errors';
 import { getDb, isUniqueConstraintError, type Db } from '../db/client';
+import { checkIat } from '../db/lifecycle-iat';
 import type { ForgeInstallation as ForgeInstallationRow } from '../db/generated/sqlite/client';
 import { log } from '../log';
 
@@ -232,10 +233,6 @@ function originOf(url: string): string | undefined {
 
 function cloudConflict(): ConnectError {
   return new ConnectError('CONFLICT', 'This installation belongs to another Atlassian site (cloudId).');
-}
-
-function checkIat(iat: number): void {
-  if (!Number.isInteger(iat) || iat < 0 || iat > 2_147_483_647) throw new RangeError('iat must be a whole number of seconds.');
 }
 
 let defaultStore: SiteStore | undefined;

@@ -20,6 +20,7 @@ import { normalizeBaseUrl } from '../connect/hosts';
 import { getConfig } from '../config';
 import { keyRingOf, open, seal, type KeyRing } from '../crypto/secret-box';
 import { dialectOfDb, getDb, type Db, type TenantRow, type Tx } from '../db/client';
+import { checkIat } from '../db/lifecycle-iat';
 import { TenantCache, type TenantCacheOptions } from './cache';
 import { reencryptSecrets, type RotationReport } from './rotation';
 import type { InstallPayload, Tenant, TenantRecord, TenantState } from './types';
@@ -224,11 +225,6 @@ function atFields(state: TenantState, at: Date): Partial<TenantRow> {
 // so an event is stale only if it is strictly older than the newest applied one.
 function isStale(lastLifecycleIat: number | null, iat: number | undefined): boolean {
   return iat !== undefined && lastLifecycleIat !== null && lastLifecycleIat > iat;
-}
-
-function checkIat(iat: number): void {
-  // The column is a 32-bit integer (portable across SQLite and PostgreSQL): enough until 2038.
-  if (!Number.isInteger(iat) || iat < 0 || iat > 2_147_483_647) throw new RangeError('iat must be a whole number of seconds.');
 }
 
 function stale(): ConnectError {
