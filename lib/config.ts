@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ALLOWED_HOSTS } from './connect/allowed-hosts.mjs';
+import { APP_KEY_PATTERN } from './connect/app-key.mjs';
 import { databaseDialect, DEFAULT_DEV_DATABASE_URL, UNKNOWN_DIALECT_PROBLEM } from './db/database-url.mjs';
 import { envValue as value } from './env.mjs';
 import { isHttpsOrLoopbackHttp, stripTrailingSlashes } from './url.mjs';
@@ -51,10 +52,7 @@ export class ConfigError extends Error {
   }
 }
 
-export { DEFAULT_ALLOWED_HOSTS, DEFAULT_DEV_DATABASE_URL };
-
-/** Connect app keys: letters, digits, `-`, `.` and `_`, at most 64 characters. */
-export const APP_KEY_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
+export { APP_KEY_PATTERN, DEFAULT_ALLOWED_HOSTS, DEFAULT_DEV_DATABASE_URL };
 
 /**
  * Atlassian's install key servers, in the order atlassian-connect-express 11.5.0 tries them for a production

@@ -5,7 +5,8 @@
  * https://developer.atlassian.com/cloud/jira/platform/app-descriptor/
  */
 
-const APP_KEY = /^[a-zA-Z0-9._-]{1,64}$/;
+import { APP_KEY_PATTERN } from '../../lib/connect/app-key.mjs';
+
 const KNOWN_SCOPES = ['READ', 'WRITE', 'DELETE', 'PROJECT_ADMIN', 'ADMIN', 'ACT_AS_USER', 'ACCESS_EMAIL_ADDRESSES'];
 const LIFECYCLE_EVENTS = ['installed', 'uninstalled', 'enabled', 'disabled'];
 const MAX_DESCRIPTOR_BYTES = 512 * 1024;
@@ -55,7 +56,7 @@ export function descriptorProblems(value) {
   if (!isObject(value)) return ['it must be a JSON object'];
   const d = /** @type {Record<string, any>} */ (value);
   const problems = [];
-  if (typeof d.key !== 'string' || !APP_KEY.test(d.key)) problems.push('"key" must be 1-64 letters, digits, ".", "_" or "-"');
+  if (typeof d.key !== 'string' || !APP_KEY_PATTERN.test(d.key)) problems.push('"key" must be 1-64 letters, digits, ".", "_" or "-"');
   if (typeof d.name !== 'string' || !d.name.trim()) problems.push('"name" is required');
   if (!isHttpBaseUrl(d.baseUrl)) problems.push('"baseUrl" must be an absolute http(s) URL without query or fragment');
   if (d.authentication?.type !== 'jwt') problems.push('"authentication.type" must be "jwt" (the simulator only installs JWT apps)');

@@ -14,7 +14,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Connect app keys: letters, digits, `-`, `.` and `_`, at most 64 characters (as lib/connect/descriptor.ts). */
+/** Connect app keys: letters, digits, `-`, `.` and `_`, at most 64 characters (lib/connect/app-key.mjs; a copy, so this module stands alone: test/template/rename.test.ts runs it in a folder of a few files). */
 export const APP_KEY_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
 /** npm package names, optionally scoped: lower case, URL-safe, at most 214 characters. */
 const PACKAGE_NAME_PATTERN = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9~][a-z0-9._~-]*$/;
