@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { FORGE_APP_ID_PATTERN } from '../../lib/forge/app-id.mjs';
 import { stripTrailingSlashes } from '../../lib/url.mjs';
 
 export class ForgeManifestError extends Error {
@@ -55,7 +56,7 @@ export function loadForgeManifest(manifestPath, variables) {
   }
   const manifest = interpolate(raw, declaredVariables(raw), variables);
   const appId = manifest?.app?.id;
-  if (typeof appId !== 'string' || !/^ari:cloud:ecosystem::app\/[0-9a-f-]{36}$/i.test(appId)) {
+  if (typeof appId !== 'string' || !FORGE_APP_ID_PATTERN.test(appId)) {
     throw new ForgeManifestError(`${manifestPath} has no app.id like ari:cloud:ecosystem::app/<uuid> (run forge register).`);
   }
   const scopes = Array.isArray(manifest.permissions?.scopes) ? manifest.permissions.scopes.filter((s) => typeof s === 'string') : [];

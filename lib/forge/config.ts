@@ -9,6 +9,7 @@
 import { ConfigError } from '../config';
 import { envValue as value } from '../env.mjs';
 import { isHttpsOrLoopbackHttp } from '../url.mjs';
+import { FORGE_APP_ID_PATTERN } from './app-id.mjs';
 
 export interface ForgeConfig {
   /** The Forge app id (`app.id` in manifest.yml), the `aud` every invocation token must carry. Unset: Forge Remote is off. */
@@ -23,12 +24,8 @@ export interface ForgeConfig {
  */
 export const DEFAULT_FORGE_JWKS_URL = 'https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json';
 
-/**
- * Forge app ids are Atlassian resource identifiers: `ari:cloud:ecosystem::app/` and a UUID, as printed by
- * `forge register` and written to `app.id` in manifest.yml.
- * https://developer.atlassian.com/platform/forge/manifest-reference/#app
- */
-export const FORGE_APP_ID_PATTERN = /^ari:cloud:ecosystem::app\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** `ari:cloud:ecosystem::app/<uuid>` (lib/forge/app-id.mjs, shared with the simulator). */
+export { FORGE_APP_ID_PATTERN };
 
 type Env = Record<string, string | undefined>;
 

@@ -1,0 +1,2 @@
+/** `ari:cloud:ecosystem::app/<uuid>`. */
+export const FORGE_APP_ID_PATTERN: RegExp;
