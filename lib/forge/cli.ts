@@ -24,7 +24,7 @@ import { findExecutable } from '../../scripts/tunnel.mjs';
 import { APP_KEY_PATTERN } from '../config';
 import { isPublicHttpsUrl } from '../connect/hosts';
 import { stripTrailingSlashes } from '../url.mjs';
-import { DEFAULT_OUT as CONNECT_ON_FORGE_MANIFEST } from './manifest-command';
+import { DEFAULT_OUT as CONNECT_ON_FORGE_MANIFEST, nodeIO, type CommandIO } from './manifest-command';
 import { UNREGISTERED_APP_ID, validateManifestFile } from './validate-manifest';
 
 export const NATIVE_MANIFEST = 'forge/manifest.yml';
@@ -34,12 +34,9 @@ export const DEPLOYMENTS_FILE = '.data/forge-deployments.json';
 const INSTALL_CLI = 'npm i -g @forge/cli';
 const FORGE_LOGIN = 'forge login';
 
-export interface CliIO {
-  env: Record<string, string | undefined>;
-  cwd: string;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+/** The process the command runs in: the same shape (and `nodeIO()`) as forge:manifest's. */
+export type CliIO = CommandIO;
+export { nodeIO };
 
 export const USAGE = `Usage: npm run forge:deploy -- [options]
        npm run forge:install -- --site <your-site.atlassian.net> [options]
@@ -82,10 +79,6 @@ export async function runForgeCli(command: 'deploy' | 'install', argv: string[],
     }
     throw err;
   }
-}
-
-export function nodeIO(): CliIO {
-  return { env: process.env, cwd: process.cwd(), stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
 }
 
 async function run(command: 'deploy' | 'install', argv: string[], io: CliIO): Promise<number> {
