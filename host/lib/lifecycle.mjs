@@ -75,12 +75,7 @@ async function install(sim, site, descriptorUrl) {
     updatedAt: now,
     lastError: null,
   };
-  const url = appUrl(descriptor, descriptor.lifecycle.installed);
-  const token = signInstallToken({ key: sim.key, clientKey: candidate.clientKey, appBaseUrl: descriptor.baseUrl, url });
-  const { status, answer } = await postToApp(sim, {
-    site: site.name, kind: 'lifecycle', url, token, body: lifecyclePayload(sim, site, candidate, 'installed'),
-    note: `installed ${descriptor.key}${previous && previous.state !== 'uninstalled' ? ' (reinstall)' : ''}`,
-  });
+  const { status, answer } = await postInstalled(sim, site, candidate, `installed ${descriptor.key}${previous && previous.state !== 'uninstalled' ? ' (reinstall)' : ''}`);
   if (!isSuccess(status)) {
     // The product keeps what it had: the previous installation and its secret are untouched.
     if (previous) {
@@ -101,13 +96,21 @@ async function install(sim, site, descriptorUrl) {
  * @param {Simulator} sim @param {Site} site @param {Installation} installation @param {string} note
  */
 export async function sendInstalled(sim, site, installation, note) {
-  const { descriptor } = installation;
-  const url = appUrl(descriptor, descriptor.lifecycle.installed);
-  const token = signInstallToken({ key: sim.key, clientKey: installation.clientKey, appBaseUrl: descriptor.baseUrl, url });
-  const { status, answer } = await postToApp(sim, { site: site.name, kind: 'lifecycle', url, token, body: lifecyclePayload(sim, site, installation, 'installed'), note: `${note}` });
+  const { status, answer } = await postInstalled(sim, site, installation, note);
   if (!isSuccess(status)) throw new LifecycleError(`The app refused the installed callback (${status ?? 'no answer'}): ${answer || 'no details'}`);
   installation.updatedAt = new Date().toISOString();
   sim.store.save();
+}
+
+/**
+ * The `installed` callback for `installation`: signed with the install key, as Atlassian signs it.
+ * @param {Simulator} sim @param {Site} site @param {Installation} installation @param {string} note
+ */
+function postInstalled(sim, site, installation, note) {
+  const { descriptor } = installation;
+  const url = appUrl(descriptor, descriptor.lifecycle.installed);
+  const token = signInstallToken({ key: sim.key, clientKey: installation.clientKey, appBaseUrl: descriptor.baseUrl, url });
+  return postToApp(sim, { site: site.name, kind: 'lifecycle', url, token, body: lifecyclePayload(sim, site, installation, 'installed'), note });
 }
 
 /**
