@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { LifecycleError, sendInstalled } from './lifecycle.mjs';
 import { endpointOf, loadForgeManifest, modulesOf, remoteUrl } from './forge-manifest.mjs';
+import { isSuccess } from './outbound.mjs';
 import { issueJson, userJson } from './product-api.mjs';
 import { siteBaseUrl } from './store.mjs';
 import { signInvocationToken } from './tokens.mjs';
@@ -218,7 +219,7 @@ export async function invokeRemote(sim, site, { appId, moduleKey, issueKey, acco
   });
   if (answer.status === null) return { success: false, error: { status: 504, headers: {}, body: { error: 'REMOTE_UNREACHABLE', message: answer.problem } } };
   const response = { status: answer.status, headers: answer.headers, body: parseBody(answer.text) };
-  return answer.status >= 200 && answer.status < 300 ? { success: true, payload: response } : { success: false, error: response };
+  return isSuccess(answer.status) ? { success: true, payload: response } : { success: false, error: response };
 }
 
 /**

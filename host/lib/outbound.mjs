@@ -39,7 +39,7 @@ export async function postToApp(sim, { site, kind, url, token, body, headers = {
     method: 'POST',
     url,
     status,
-    note: status !== null && status >= 200 && status < 300 ? note : `${note} — ${answer || 'failed'}`,
+    note: isSuccess(status) ? note : `${note} — ${answer || 'failed'}`,
     token,
     details: { headers: Object.keys(headers).length ? headers : undefined, body: redactPayload(body), answer: answer || undefined },
   });
