@@ -6,8 +6,8 @@
  * else is refused with 401. Scopes are the manifest's (`read:jira-work`, `read:jira-user`).
  * https://developer.atlassian.com/platform/forge/remote/calling-product-apis/
  */
-import { randomBytes } from 'node:crypto';
 import { sendJson } from './http.mjs';
+import { IssuedTokens } from './issued-tokens.mjs';
 import { error, productApi } from './product-api.mjs';
 import { siteBaseUrl } from './store.mjs';
 
@@ -23,29 +23,15 @@ export const FORGE_OAUTH_TOKEN_LIFETIME = 900;
  * @property {string} installationId
  * @property {string} [accountId]   for 'user'
  * @property {string[]} scopes      the manifest's
- * @property {number} expiresAt     ms
  */
 
-/** The opaque tokens the simulator hands to remotes, in memory (a restart forgets them, as an expiry would). */
-export class ForgeTokens {
+/**
+ * The opaque tokens the simulator hands to remotes, in memory (a restart forgets them, as an expiry would).
+ * @extends {IssuedTokens<ForgeGrant>}
+ */
+export class ForgeTokens extends IssuedTokens {
   constructor() {
-    /** @type {Map<string, ForgeGrant>} */
-    this.grants = new Map();
-  }
-
-  /** @param {Omit<ForgeGrant, 'expiresAt'>} grant @returns {string} */
-  mint(grant) {
-    const now = Date.now();
-    for (const [t, g] of this.grants) if (g.expiresAt <= now) this.grants.delete(t);
-    const token = randomBytes(32).toString('base64url');
-    this.grants.set(token, { ...grant, expiresAt: now + FORGE_OAUTH_TOKEN_LIFETIME * 1000 });
-    return token;
-  }
-
-  /** @param {string} token @returns {ForgeGrant | undefined} */
-  lookup(token) {
-    const grant = this.grants.get(token);
-    return grant && grant.expiresAt > Date.now() ? grant : undefined;
+    super({ lifetimeSeconds: FORGE_OAUTH_TOKEN_LIFETIME });
   }
 }
 

@@ -344,8 +344,8 @@ function oauthHeaders(sim, site, installation, endpoint, accountId) {
   /** @type {Record<string, string>} */
   const headers = {};
   const grant = { site: site.name, cloudId: site.cloudId, appId: installation.appId, installationId: installation.installationId, scopes: installation.scopes };
-  if (endpoint.auth?.appSystemToken?.enabled) headers['x-forge-oauth-system'] = sim.forgeTokens.mint({ ...grant, kind: 'system' });
-  if (endpoint.auth?.appUserToken?.enabled && accountId) headers['x-forge-oauth-user'] = sim.forgeTokens.mint({ ...grant, kind: 'user', accountId });
+  if (endpoint.auth?.appSystemToken?.enabled) headers['x-forge-oauth-system'] = sim.forgeTokens.issue({ ...grant, kind: 'system' });
+  if (endpoint.auth?.appUserToken?.enabled && accountId) headers['x-forge-oauth-user'] = sim.forgeTokens.issue({ ...grant, kind: 'user', accountId });
   return headers;
 }
 

@@ -10,10 +10,10 @@
  * REST API, limited to the app's scopes. The app needs the ACT_AS_USER scope.
  * https://developer.atlassian.com/cloud/jira/platform/user-impersonation-for-connect-apps/
  */
-import { randomBytes } from 'node:crypto';
 import { decodeSymmetric, SymmetricAlgorithm } from 'atlassian-jwt';
 import { stripTrailingSlashes } from '../../lib/url.mjs';
 import { grantedScopes, withImpliedScopes } from './descriptor.mjs';
+import { IssuedTokens } from './issued-tokens.mjs';
 import { siteBaseUrl } from './store.mjs';
 import { describeToken } from './tokens.mjs';
 import { CLOCK_LEEWAY } from './verify.mjs';
@@ -30,31 +30,15 @@ const SUB_PREFIX = 'urn:atlassian:connect:useraccountid:';
  * @property {string} appKey
  * @property {string} accountId
  * @property {Set<string>} scopes
- * @property {number} expiresAt epoch seconds
  */
 
-/** Access tokens issued by this process: in memory, bounded, forgotten on restart (like expiry, sooner). */
-export class AccessTokens {
+/**
+ * Access tokens issued by this process: in memory, bounded, forgotten on restart (like expiry, sooner).
+ * @extends {IssuedTokens<AccessToken>}
+ */
+export class AccessTokens extends IssuedTokens {
   constructor() {
-    /** @type {Map<string, AccessToken>} */
-    this.tokens = new Map();
-  }
-
-  /** @param {Omit<AccessToken, 'expiresAt'>} grant @returns {string} */
-  issue(grant) {
-    const now = Math.floor(Date.now() / 1000);
-    for (const [t, g] of this.tokens) if (g.expiresAt <= now) this.tokens.delete(t);
-    while (this.tokens.size >= MAX_ACCESS_TOKENS) this.tokens.delete(this.tokens.keys().next().value ?? '');
-    const token = `simulated.${randomBytes(32).toString('base64url')}`;
-    this.tokens.set(token, { ...grant, expiresAt: now + ACCESS_TOKEN_SECONDS });
-    return token;
-  }
-
-  /** @param {string} token @returns {AccessToken | undefined} */
-  lookup(token) {
-    const grant = this.tokens.get(token);
-    if (!grant || grant.expiresAt <= Math.floor(Date.now() / 1000)) return undefined;
-    return grant;
+    super({ lifetimeSeconds: ACCESS_TOKEN_SECONDS, max: MAX_ACCESS_TOKENS, prefix: 'simulated.' });
   }
 }
 
