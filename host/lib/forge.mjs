@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { LifecycleError, sendInstalled } from './lifecycle.mjs';
 import { endpointOf, loadForgeManifest, modulesOf, remoteUrl } from './forge-manifest.mjs';
-import { isSuccess } from './outbound.mjs';
+import { isSuccess, noAnswerReason } from './outbound.mjs';
 import { issueJson, userJson } from './product-api.mjs';
 import { siteBaseUrl } from './store.mjs';
 import { signInvocationToken } from './tokens.mjs';
@@ -443,8 +443,7 @@ async function call(url, init, timeoutMs) {
     const text = await response.text();
     return { status: response.status, headers: Object.fromEntries(response.headers), text };
   } catch (err) {
-    const e = /** @type {Error & { cause?: Error }} */ (err);
-    return { status: null, headers: {}, problem: e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : `could not connect: ${e.cause?.message ?? e.message}` };
+    return { status: null, headers: {}, problem: noAnswerReason(err, timeoutMs) };
   }
 }
 

@@ -29,8 +29,7 @@ export async function postToApp(sim, { site, kind, url, token, body, headers = {
     status = response.status;
     answer = (await response.text()).slice(0, MAX_ANSWER_CHARS);
   } catch (err) {
-    const e = /** @type {Error & { cause?: Error }} */ (err);
-    answer = e.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : `could not connect: ${e.cause?.message ?? e.message}`;
+    answer = noAnswerReason(err, TIMEOUT_MS);
   }
   sim.log.add({
     site,
@@ -44,6 +43,15 @@ export async function postToApp(sim, { site, kind, url, token, body, headers = {
     details: { headers: Object.keys(headers).length ? headers : undefined, body: redactPayload(body), answer: answer || undefined },
   });
   return { status, answer };
+}
+
+/**
+ * Why a call to the app got no answer, for the exchange log: a timeout, or the connection's own error.
+ * @param {unknown} err what fetch threw @param {number} timeoutMs the call's timeout
+ */
+export function noAnswerReason(err, timeoutMs) {
+  const e = /** @type {Error & { cause?: Error }} */ (err);
+  return e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : `could not connect: ${e.cause?.message ?? e.message}`;
 }
 
 /** @param {number | null} status */
