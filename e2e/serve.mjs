@@ -6,7 +6,6 @@
 // Tokens with a key the app trusts through FORGE_JWKS_URL.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { register } from 'node:module';
 import path from 'node:path';
 import { forgeAppId } from '../scripts/forge-app-id.mjs';
 
@@ -33,18 +32,10 @@ const env = {
   NEXT_DIST_DIR: '.next-e2e',
 };
 
-// The Forge door: the app trusts the simulator's FIT key set. Turned on only where the app's own Forge
-// configuration accepts that key set in production (a loopback http URL); otherwise the app would refuse
-// to start, and the Forge spec says it is waiting for that.
-const forge = { FORGE_APP_ID: forgeAppId(path.join(root, 'forge/manifest.yml')), FORGE_JWKS_URL: `${hostUrl}/forge/jwks.json` };
-register('../scripts/forge-manifest-loader.mjs', import.meta.url);
-const { parseForgeConfig } = await import('../lib/forge/config.ts');
-try {
-  parseForgeConfig({ NODE_ENV: 'production', ...forge });
-  Object.assign(env, forge);
-} catch (err) {
-  console.error(`[e2e] the Forge door is off: ${err.message}`);
-}
+// The Forge door: the app trusts the simulator's FIT key set, plain http on loopback, which the one transport
+// rule (lib/url.mjs) accepts in production too. Were it refused, the app would not start and the suite would
+// fail, rather than skip the Forge spec.
+Object.assign(env, { FORGE_APP_ID: forgeAppId(path.join(root, 'forge/manifest.yml')), FORGE_JWKS_URL: `${hostUrl}/forge/jwks.json` });
 
 // The simulator refuses NODE_ENV=production, which is right: it is a development tool, even here.
 const hostEnv = {
