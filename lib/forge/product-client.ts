@@ -14,6 +14,7 @@
  * loop as the Connect host client), and the tokens live in this client, made per request: never logged, never
  * cached beyond the request, never sent to another origin.
  */
+import { getConfig } from '../config';
 import { isLoopbackHost } from '../connect/hosts';
 import { getForgeConfig } from './config';
 import { productClient, type ProductClient, type ProductFetchOptions } from '../connect/product-client';
@@ -63,7 +64,7 @@ export function forgeProductClient(forge: ForgeRemoteRequest, options: ForgeProd
 }
 
 function localApiAllowed(): boolean {
-  return process.env.NODE_ENV !== 'production' || isLoopbackHost(new URL(getForgeConfig().jwksUrl).hostname);
+  return !getConfig().production || isLoopbackHost(new URL(getForgeConfig().jwksUrl).hostname);
 }
 
 /**
