@@ -7,9 +7,14 @@
  * redirects are followed by hand, only within the base, with a fresh Authorization for the new URL.
  * (atlassian-connect-express once followed a redirect to another host with the Authorization header
  * attached: CVE-2023-28155.) A timeout aborts a product that does not answer.
+ *
+ * A 429 (and a 503 with Retry-After) is sent again a bounded number of times after the wait the product
+ * asks for, plus jitter, inside the same timeout (./rate-limit.ts); then the last answer is reported as any
+ * other non-2xx answer.
  */
 import { ProductApiError, productErrorFromResponse } from './product-error';
 import { isWithinTenant, resolveProductUrl, type ProductBase } from './product-url';
+import { retryDecision, sleep as timerSleep, type RetryPolicy } from './rate-limit';
 
 /** Requests to one product base with one identity. Paths are relative to the base. */
 /** Requests to one tenant with one identity. Paths are relative to the tenant's `baseUrl`. */
@@ -48,10 +53,15 @@ export interface ProductClient {
   deleteJson<T = unknown>(path: string, init?: RequestInit): Promise<T>;
 }
 
-/** Timeout, redirects and transport of {@link productClient}. */
+/** Timeout, redirects, rate-limit retries and transport of {@link productClient}. */
 export interface ProductFetchOptions {
-  /** Abort when no response headers arrived within this long (JSON helpers: no complete body). Default 10 000 ms. */
+  /**
+   * The call's time budget: abort when no final response headers arrived within this long (JSON helpers: no
+   * complete body), counting every attempt and every rate-limit wait. Default 10 000 ms.
+   */
   timeoutMs?: number;
+  /** Retries of 429 / 503 + Retry-After (./rate-limit.ts). Default: 2 retries, real clock, timer and jitter. */
+  retry?: RetryPolicy;
   /** Same-base redirects followed (each re-authorized) before giving up with TOO_MANY_REDIRECTS. Default 3. */
   maxRedirects?: number;
   fetch?: typeof fetch;
@@ -133,7 +143,9 @@ async function signedFetch(
   init: RequestInit = {},
   timeBody: boolean,
 ): Promise<Sent> {
-  const { timeoutMs = DEFAULT_TIMEOUT_MS, maxRedirects = DEFAULT_MAX_REDIRECTS, fetch: fetchImpl = fetch } = options;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, maxRedirects = DEFAULT_MAX_REDIRECTS, fetch: fetchImpl = fetch, retry = {} } = options;
+  const now = retry.now ?? Date.now;
+  const deadline = now() + timeoutMs;
   let url = resolveProductUrl(base, path);
   let method = (init.method ?? 'GET').toUpperCase();
   let body = init.body;
@@ -154,7 +166,7 @@ async function signedFetch(
   };
 
   try {
-    for (let hop = 0; ; hop++) {
+    for (let hop = 0, retries = 0; ; hop++) {
       const authorization = await signer.authorization(method, url);
       headers.set('authorization', authorization);
       let response: Response;
@@ -164,6 +176,20 @@ async function signedFetch(
         throw failure(err);
       }
       if (response.status === 401) signer.refused?.(authorization);
+
+      // A streamed body cannot be sent again, so its 429 is final.
+      const decision = body instanceof ReadableStream ? { retry: false as const } : retryDecision(response, method, retries, deadline - now(), retry);
+      if (decision.retry) {
+        await response.body?.cancel().catch(() => undefined);
+        try {
+          await (retry.sleep ?? timerSleep)(decision.waitMs, signal);
+        } catch (err) {
+          throw failure(err);
+        }
+        retries++;
+        hop--; // a retry is not a redirect hop
+        continue;
+      }
 
       const location = response.headers.get('location');
       if (!REDIRECT_STATUSES.has(response.status) || location === null) {

@@ -8,6 +8,8 @@
  * `message` is safe to show and log: it names the method and path (never the query, which may hold
  * user data) and never contains a token, an assertion or a secret.
  */
+import { parseRetryAfter } from './rate-limit';
+
 export type ProductApiErrorCode =
   /** The product answered 401: the token was refused (wrong secret, clock skew, revoked user token). */
   | 'PRODUCT_UNAUTHORIZED'
@@ -52,6 +54,11 @@ export class ProductApiError extends Error {
     readonly status: number | null = null,
     /** Error messages from the product's body (Jira `errorMessages`/`errors`, Confluence `message`), bounded. */
     readonly errorMessages: string[] = [],
+    /**
+     * The product's `Retry-After` in milliseconds, when it sent one (429, 503): for a caller that schedules
+     * work (a batch job) to wait that long before its next call. The client has already retried within its budget.
+     */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ProductApiError';
@@ -88,6 +95,7 @@ export async function productErrorFromResponse(response: Response, method: strin
     `The product answered ${response.status} to ${method.toUpperCase()} ${url.pathname}.`,
     response.status,
     messages,
+    parseRetryAfter(response.headers.get('retry-after'), Date.now()),
   );
 }
 
