@@ -40,6 +40,11 @@ export interface Config {
    * descriptor's). Unset: the descriptor's key.
    */
   connectKey: string | undefined;
+  /**
+   * LICENSE_REQUIRED=true: a site whose license the platform reports inactive may read but not write
+   * (403 LICENSE_REQUIRED; lib/sites/caller.ts). Off by default: a free listing has no license to check.
+   */
+  licenseRequired: boolean;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +94,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     oauthUrl: parseServiceUrl('CONNECT_OAUTH_URL', value(env, 'CONNECT_OAUTH_URL') ?? 'https://oauth-2-authorization-server.services.atlassian.com'),
     allowedHosts: parseHostPatterns(value(env, 'CONNECT_ALLOWED_HOSTS')),
     connectKey: parseConnectKey(value(env, 'CONNECT_KEY')),
+    licenseRequired: parseFlag('LICENSE_REQUIRED', value(env, 'LICENSE_REQUIRED')),
   };
 }
 
@@ -107,6 +113,13 @@ function list(v: string | undefined): string[] {
 function devDefault(production: boolean, name: string, fallback: string, fix: string): string {
   if (production) throw new ConfigError(name, `is required in production: ${fix}.`);
   return fallback;
+}
+
+/** `true` or `false` (unset: false); anything else is a typo that would silently leave a check off. */
+function parseFlag(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(name, 'must be true or false.');
 }
 
 function parseConnectKey(raw: string | undefined): string | undefined {

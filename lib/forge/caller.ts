@@ -2,13 +2,13 @@
  * The Forge door of the app's own API: a Forge Invocation Token (Custom UI calling `invokeRemote` /
  * `requestRemote`) turned into the verified caller domain code takes (lib/sites/caller.ts). The site comes
  * from the signed `app.installationId` and `context.cloudId` (lib/sites/store.ts), the user from
- * `principal`, the bound issue from `context.extension.issue.key`.
+ * `principal`, the bound issue from `context.extension.issue.key`, the license from `app.license.isActive`.
  */
 import type { VerifiedCaller } from '../sites/caller';
 import { siteStore, type SiteStore } from '../sites/store';
 import { verifyForgeRequest, type ForgeRemoteRequest, type VerifyForgeInvocationTokenOptions } from './invocation-token';
 import { forgeRemoteOptions } from './remote';
-import { extensionIssueKey, forgeSiteClaims } from './site-claims';
+import { extensionIssueKey, forgeLicense, forgeSiteClaims } from './site-claims';
 
 export interface ForgeDoorDeps {
   verify: VerifyForgeInvocationTokenOptions;
@@ -36,7 +36,12 @@ export async function forgeCaller(request: Request, deps: ForgeDoorDeps = forgeD
   const claims = forgeSiteClaims(forge.invocation);
   const installation = await deps.sites.resolveForgeInstallation(claims);
   return {
-    caller: { siteId: installation.siteId, accountId: forge.invocation.accountId, boundIssueKey: extensionIssueKey(forge.invocation.context) },
+    caller: {
+      siteId: installation.siteId,
+      accountId: forge.invocation.accountId,
+      boundIssueKey: extensionIssueKey(forge.invocation.context),
+      license: forgeLicense(forge.invocation.license),
+    },
     forge,
   };
 }

@@ -3,6 +3,7 @@
  * issue a Custom UI invocation is bound to. Only signed claims are read; nothing from the body or headers.
  */
 import { ConnectError } from '../connect/errors';
+import type { LicenseState } from '../sites/caller';
 import type { ForgeSiteClaims } from '../sites/store';
 import type { ForgeInvocation } from './invocation-token';
 
@@ -44,6 +45,19 @@ export function forgeSiteClaims(invocation: ForgeInvocation): ForgeSiteClaims {
 export function extensionIssueKey(context: Record<string, unknown> | undefined): string | undefined {
   const key = (context?.extension as { issue?: { key?: unknown } } | undefined)?.issue?.key;
   return typeof key === 'string' && key ? key : undefined;
+}
+
+/**
+ * The license state of a verified invocation: `app.license.isActive`. Forge puts `app.license` in the FIT
+ * for paid apps in production only; in development and staging, and for free apps, it is absent and the
+ * state is undefined (the platform says nothing). The FIT is signed, so this is what Atlassian says, unlike
+ * `view.getContext()` in the browser.
+ *
+ * @example forgeLicense(invocation.license) // 'active' for { isActive: true, type: 'commercial', … }
+ */
+export function forgeLicense(license: Record<string, unknown> | undefined): LicenseState | undefined {
+  if (typeof license?.isActive !== 'boolean') return undefined;
+  return license.isActive ? 'active' : 'inactive';
 }
 
 function safePath(url: string): string {

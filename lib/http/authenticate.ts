@@ -5,6 +5,7 @@
  */
 import { getConfig } from '../config';
 import { verifyConnectRequest, type VerifiedConnectRequest, type VerifyMode } from '../connect/jwt';
+import { connectLicense } from '../connect/license';
 import { contextIssueKey } from '../notes/issue-context';
 import type { VerifiedCaller } from '../sites/caller';
 import { tenantStore, type TenantReader } from '../tenants/store';
@@ -52,9 +53,18 @@ export async function authenticateCaller(request: Request, deps: AuthenticateDep
   return connectCaller(await authenticate(request, 'context', deps));
 }
 
-/** The verified caller of a verified Connect request. */
-export function connectCaller(verified: VerifiedConnectRequest): VerifiedCaller {
-  return { siteId: verified.tenant.siteId, accountId: verified.userAccountId, boundIssueKey: contextIssueKey(verified.context) };
+/**
+ * The verified caller of a verified Connect request. Pass `signedQuery` only for a request whose token's qsh
+ * covered its query (a `strict` route: an iframe load); then its `lic` parameter counts when the token has
+ * no `context.license` (lib/connect/license.ts). A context-token route passes nothing: its query is unsigned.
+ */
+export function connectCaller(verified: VerifiedConnectRequest, signedQuery?: URLSearchParams): VerifiedCaller {
+  return {
+    siteId: verified.tenant.siteId,
+    accountId: verified.userAccountId,
+    boundIssueKey: contextIssueKey(verified.context),
+    license: connectLicense(verified.context, signedQuery),
+  };
 }
 
 /** The app's configuration and tenant store, read when first needed (not at import, so builds need no env). */

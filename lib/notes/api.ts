@@ -4,18 +4,21 @@
  * (`Authorization: Bearer <FIT>`). Each route turns its token into a {@link VerifiedCaller} and calls the
  * same function here:
  *
- *   GET    /api/notes?issueKey=NOTE-1   → 200 { notes: NoteView[] }  the issue's notes, newest first (at most 100)
- *   GET    /api/notes                   → 200 { notes: NoteView[] }  the site's 50 newest notes (general page)
+ *   GET    /api/notes?issueKey=NOTE-1   → 200 { notes: NoteView[], readOnly? }  the issue's notes, newest first (at most 100)
+ *   GET    /api/notes                   → 200 { notes: NoteView[], readOnly? }  the site's 50 newest notes (general page)
  *   POST   /api/notes { issueKey, text, projectKey? } → 201 { note: NoteView }
  *   DELETE /api/notes/<id>              → 204; 403 if the caller did not write it; 404 if this site has no such note
  *
- * (and the same under /api/forge/notes). A pure database path: no product call (the issue summary and
+ * (and the same under /api/forge/notes). With LICENSE_REQUIRED=true a site whose license is inactive reads
+ * but does not write: POST and DELETE answer 403 LICENSE_REQUIRED, and GET says so up front in
+ * `readOnly: { code, message }` so the panel can explain before anyone types (lib/sites/caller.ts). A pure database path: no product call (the issue summary and
  * authors' names come from /api/issue-details). Each handler returns a Response, or throws a ConnectError that
  * `handle()` maps; routes under app/ only build the caller and wire `notesApiDeps()`.
  */
 import { ConnectError } from '../connect/errors';
 import { readJsonBody } from '../http/body';
-import { requireUser, type VerifiedCaller } from '../sites/caller';
+import { getConfig } from '../config';
+import { readOnlyReason, requireWriter, type LicensePolicy, type VerifiedCaller } from '../sites/caller';
 import { assertIssueBound } from './issue-context';
 import { requireIssueKey } from './issue-key';
 import { NOTE_BODY_LIMIT, parseNoteInput } from './note-input';
@@ -33,13 +36,13 @@ export interface NoteView {
   mine: boolean;
 }
 
-export interface NotesApiDeps {
+export interface NotesApiDeps extends LicensePolicy {
   notes: NotesStore;
 }
 
-/** The app's dependencies: the notes store. */
+/** The app's dependencies: the notes store, and LICENSE_REQUIRED from the configuration. */
 export function notesApiDeps(): NotesApiDeps {
-  return { notes: notesStore() };
+  return { notes: notesStore(), licenseRequired: getConfig().licenseRequired };
 }
 
 /** Answers never go to a shared cache: they are per user (`mine`) and change with every note. */
@@ -58,7 +61,8 @@ export async function listNotes(caller: VerifiedCaller, request: Request, deps: 
   const notes = issueKey === undefined
     ? await deps.notes.listRecent(caller.siteId, { limit: RECENT_LIMIT })
     : await deps.notes.listForIssue(caller.siteId, issueKey, { limit: MAX_LIST_LIMIT });
-  return Response.json({ notes: notes.map((n) => view(n, caller.accountId)) }, { headers: NO_STORE });
+  const readOnly = readOnlyReason(caller, deps);
+  return Response.json({ notes: notes.map((n) => view(n, caller.accountId)), ...(readOnly && { readOnly }) }, { headers: NO_STORE });
 }
 
 /**
@@ -67,7 +71,7 @@ export async function listNotes(caller: VerifiedCaller, request: Request, deps: 
  * @example return handle(async () => createNote(await authenticateCaller(request), request, notesApiDeps()));
  */
 export async function createNote(caller: VerifiedCaller, request: Request, deps: NotesApiDeps): Promise<Response> {
-  const author = requireUser(caller);
+  const author = requireWriter(caller, deps);
   const input = parseNoteInput(await readJsonBody(request, NOTE_BODY_LIMIT));
   assertIssueBound(caller.boundIssueKey, input.issueKey);
   const note = await deps.notes.create(caller.siteId, { ...input, authorAccountId: author });
@@ -81,8 +85,9 @@ export async function createNote(caller: VerifiedCaller, request: Request, deps:
  * @example return handle(async () => deleteNote(await authenticateCaller(request), (await params).id, notesApiDeps()));
  */
 export async function deleteNote(caller: VerifiedCaller, id: string, deps: NotesApiDeps): Promise<Response> {
-  // Writes need a person: a token without a user (an anonymous viewer) may only read.
-  const author = requireUser(caller);
+  // Writes need a person (a token without a user, an anonymous viewer, may only read) and, under
+  // LICENSE_REQUIRED, a site whose license is not inactive.
+  const author = requireWriter(caller, deps);
   const note = NOTE_ID.test(id) ? await deps.notes.find(caller.siteId, id) : null;
   if (!note) throw notFound();
   assertIssueBound(caller.boundIssueKey, note.issueKey);
