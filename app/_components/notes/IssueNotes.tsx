@@ -29,6 +29,8 @@ export function IssueNotes({ host, issueKey, projectKey }: Props) {
 /** The issue's notes, a form to add one, and delete for the user's own. */
 function IssueNotesFor({ host, issueKey, projectKey }: { host: NotesHost; issueKey: string; projectKey?: string }) {
   const [notes, setNotes] = useState<Note[] | null>(null);
+  // Why this site may only read (LICENSE_REQUIRED and an inactive license), as the server says it.
+  const [readOnly, setReadOnly] = useState<{ code: string; message: string } | null>(null);
   const [details, setDetails] = useState<IssueDetails | null>(null);
   const authors = Object.fromEntries((details?.users ?? []).map((u) => [u.accountId, u.displayName]));
   const [text, setText] = useState('');
@@ -37,8 +39,9 @@ function IssueNotesFor({ host, issueKey, projectKey }: { host: NotesHost; issueK
 
   const load = useCallback(async () => {
     try {
-      const { notes } = await host.request<{ notes: Note[] }>(`/notes?issueKey=${encodeURIComponent(issueKey)}`);
+      const { notes, readOnly } = await host.request<{ notes: Note[]; readOnly?: { code: string; message: string } }>(`/notes?issueKey=${encodeURIComponent(issueKey)}`);
       setNotes(notes);
+      setReadOnly(readOnly ?? null);
       setError(null);
       const authors = [...new Set(notes.map((n) => n.authorAccountId))].slice(0, 20);
       const query = new URLSearchParams({ issueKey, accountIds: authors.join(',') });
@@ -91,8 +94,13 @@ function IssueNotesFor({ host, issueKey, projectKey }: { host: NotesHost; issueK
         </p>
       )}
       {notes === null && !error ? <p>Loading notes…</p> : null}
-      {notes && <NoteList notes={notes} authors={authors} onDelete={remove} emptyText="No notes on this issue yet." />}
-      <form onSubmit={add} style={{ display: 'grid', gap: 8, marginTop: 12 }}>
+      {readOnly && (
+        <p role="status" data-testid="read-only" data-code={readOnly.code} style={{ padding: 8, borderRadius: 3, background: 'var(--ds-background-warning, #fff7d6)' }}>
+          {readOnly.message}
+        </p>
+      )}
+      {notes && <NoteList notes={notes} authors={authors} onDelete={readOnly ? undefined : remove} emptyText="No notes on this issue yet." />}
+      {!readOnly && <form onSubmit={add} style={{ display: 'grid', gap: 8, marginTop: 12 }}>
         <label htmlFor="note-text" style={{ fontWeight: 600, fontSize: 12, color: 'var(--text-subtle)' }}>
           Add a note
         </label>
@@ -109,7 +117,7 @@ function IssueNotesFor({ host, issueKey, projectKey }: { host: NotesHost; issueK
             Add note
           </Button>
         </div>
-      </form>
+      </form>}
     </section>
   );
 }
