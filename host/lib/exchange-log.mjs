@@ -15,7 +15,7 @@ import { describeToken } from './tokens.mjs';
  * @typedef {object} LogInput
  * @property {string | null} [site]
  * @property {Direction} direction
- * @property {string} kind     lifecycle, webhook, page, token, rest, oauth, upm, install-key, descriptor, site
+ * @property {string} kind     lifecycle, webhook, page, token, rest, oauth, upm, install-key, descriptor, site, license
  * @property {string} [method]
  * @property {string} [url]
  * @property {number | null} [status]  null: no answer

@@ -9,6 +9,7 @@
 import { sendJson } from './http.mjs';
 import { IssuedTokens } from './issued-tokens.mjs';
 import { error, productApi } from './product-api.mjs';
+import { takeRateLimit } from './rate-limit.mjs';
 import { siteBaseUrl } from './store.mjs';
 
 /** How long a minted token is accepted, in seconds. */
@@ -72,6 +73,11 @@ export function handleForgeRest(sim, { req, res, url }, cloudId, path) {
     log(403, `the manifest lacks ${needed}`);
     const { status, body } = error(403, `The app needs the ${needed} scope for ${method} ${path} (add it to permissions.scopes).`);
     return sendJson(res, status, body);
+  }
+  const limited = takeRateLimit(site);
+  if (limited) {
+    log(limited.status, `rate-limited (simulated): Retry-After ${limited.headers['retry-after']} s`);
+    return sendJson(res, limited.status, limited.body, limited.headers);
   }
   // product-api.mjs checks Connect's scope names; the Forge scope was checked above, so reads are allowed.
   const result = productApi(site, siteBaseUrl(sim.config.hostUrl, site), { method, path, query: url.searchParams }, {

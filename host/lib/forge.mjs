@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { LifecycleError, sendInstalled } from './lifecycle.mjs';
 import { endpointOf, loadForgeManifest, modulesOf, remoteUrl } from './forge-manifest.mjs';
+import { forgeAppLicense } from './license.mjs';
 import { isSuccess, noAnswerReason } from './outbound.mjs';
 import { issueJson, userJson } from './product-api.mjs';
 import { siteBaseUrl } from './store.mjs';
@@ -357,6 +358,8 @@ function appClaim(sim, site, installation, module) {
     appVersion: installation.appVersion,
     environment: installation.environment,
     module,
+    // Only when the dashboard set a license (real Forge: paid apps in production only).
+    ...(forgeAppLicense(site) && { license: forgeAppLicense(site) }),
   };
 }
 

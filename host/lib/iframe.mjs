@@ -7,12 +7,14 @@
  *   xdm_e  the product's origin          xdm_c  channel-<appKey>__<moduleKey>
  *   cp     the context path (here /sites/<name>; '' on Jira, /wiki on Confluence)
  *   xdm_deprecated_addon_key_do_not_use  the app key
- *   lic    'none' (no paid licensing)     cv  the Connect version, 1001.0.0-SNAPSHOT
+ *   lic    'active' or 'none' (license.mjs: 'none' unless the site's license is set active)
+ *   cv     the Connect version, 1001.0.0-SNAPSHOT
  * `tz`, `loc`, `user_id` and `user_key` are gone since Atlassian's GDPR changes: the user is the JWT's
  * `sub` (an accountId), and locale/time zone come from the REST API.
  */
 import { stripTrailingSlashes } from '../../lib/url.mjs';
 import { substituteContext } from './descriptor.mjs';
+import { connectContextLicense, connectLic } from './license.mjs';
 import { LIFETIME, signRequestToken } from './tokens.mjs';
 
 export const CONNECT_VERSION = '1001.0.0-SNAPSHOT';
@@ -39,7 +41,7 @@ export function moduleContext(site, issue, siteBaseUrl) {
   const jira = issue
     ? { issue: { key: issue.key, id: issue.id, issuetype: { id: ISSUE_TYPE.id } }, project: { key: site.project.key, id: site.project.id } }
     : {};
-  return { jira, license: { active: false }, url: { displayUrl: siteBaseUrl, displayUrlServicedeskHelpCenter: siteBaseUrl } };
+  return { jira, license: connectContextLicense(site), url: { displayUrl: siteBaseUrl, displayUrlServicedeskHelpCenter: siteBaseUrl } };
 }
 
 /**
@@ -58,7 +60,7 @@ export function iframeSrc({ site, installation, module, issue, accountId, siteBa
     xdm_c: channel,
     cp: stripTrailingSlashes(base.pathname),
     xdm_deprecated_addon_key_do_not_use: installation.appKey,
-    lic: 'none',
+    lic: connectLic(site),
     cv: CONNECT_VERSION,
   });
   // Appended as text, not through URL/URLSearchParams, so the module's own query stays byte for byte.

@@ -7,6 +7,7 @@
 import { grantedScopes } from './descriptor.mjs';
 import { sendJson } from './http.mjs';
 import { productApi } from './product-api.mjs';
+import { takeRateLimit } from './rate-limit.mjs';
 import { siteBaseUrl } from './store.mjs';
 import { AuthError, credentialsOf, verifyAppToken } from './verify.mjs';
 
@@ -45,6 +46,11 @@ export async function handleRest(sim, site, { req, res, url }, path) {
     return sendJson(res, 401, { errorMessages: [err.message], errors: {} }, { 'www-authenticate': 'JWT realm="Connect host simulator"' });
   }
 
+  const limited = takeRateLimit(site);
+  if (limited) {
+    log(limited.status, `rate-limited (simulated): Retry-After ${limited.headers['retry-after']} s`, credentials.scheme === 'JWT' ? credentials.token : undefined);
+    return sendJson(res, limited.status, limited.body, limited.headers);
+  }
   const result = productApi(site, base, { method, path, query: url.searchParams }, principal);
   const who = principal.kind === 'app' ? `as the app ${principal.installation.appKey}` : `as ${principal.accountId} (Bearer, via ${principal.installation.appKey})`;
   log(result.status, who, credentials.scheme === 'JWT' ? credentials.token : undefined);

@@ -9,7 +9,8 @@
  *   /sites/<site>/plugins/servlet/ac/<app>/<module>   general page
  *   /sites/<site>/atlassian-connect/all.js    the Connect JS API for app iframes
  *   /sites/<site>/_host/…                     what host.js calls: context tokens, AP.request, user switch
- *   /sites/<site>/_admin/…                    install, uninstall, enable, disable, webhooks (dashboard, CLI)
+ *   /sites/<site>/_admin/…                    install, uninstall, enable, disable, webhooks (dashboard, CLI),
+ *                                             license (license.mjs), rate-limit (rate-limit.mjs)
  *   /sites/<site>/rest/plugins/1.0/…          UPM (development installs)
  *   /sites/<site>/rest/…                      product REST API (JWT or Bearer)
  *
@@ -32,6 +33,8 @@ import { appOf, findIssue, ForgeError, forgeInstallations, installForgeApp, invo
 import { generalPages, issuePanels } from './descriptor.mjs';
 import { HttpError, isSameOrigin, readFields, redirect, Router, send, sendHtml, sendJson, wantsJson } from './http.mjs';
 import { moduleContext } from './iframe.mjs';
+import { setLicense } from './license.mjs';
+import { setRateLimit } from './rate-limit.mjs';
 import { installApp, LifecycleError, setEnabled, uninstallApp } from './lifecycle.mjs';
 import { tokenRequest } from './oauth.mjs';
 import { handleRest, requestAsUser } from './rest.mjs';
@@ -175,6 +178,7 @@ function routes(sim) {
     })
     .on('POST', /^\/sites\/(?<site>[^/]+)\/_host\/(?<action>context-token|request|user)$/, guarded(sim, (ctx) => hostBridge(sim, site(ctx), ctx)))
     .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/(?<action>install|uninstall|enable|disable|webhooks)$/, guarded(sim, (ctx) => admin(sim, site(ctx), ctx)))
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/(?<action>license|rate-limit)$/, guarded(sim, (ctx) => marketplaceAdmin(sim, site(ctx), ctx)))
     .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/webhooks\/(?<id>[\w-]+)\/redeliver$/, guarded(sim, async (ctx) => {
       const s = site(ctx);
       const { back } = await readFields(ctx.req);
@@ -343,6 +347,31 @@ function describeError(err) {
   if (err instanceof LifecycleError || err instanceof WebhookError || err instanceof ForgeManifestError) return { status: 400, message: err.message };
   if (err instanceof ForgeError) return { status: err.status, message: err.message };
   return { status: 500, message: 'Internal error in the simulator (see its console).' };
+}
+
+/**
+ * The site's license (license.mjs) and a rate limit on its next product calls (rate-limit.mjs).
+ * @param {Simulator} sim @param {import('./store.mjs').Site} site @param {RouteContext} ctx
+ */
+async function marketplaceAdmin(sim, site, ctx) {
+  const fields = await readFields(ctx.req);
+  const back = fields.back ?? '/';
+  try {
+    if (ctx.params.action === 'license') {
+      setLicense(site, String(fields.license ?? ''));
+      sim.store.save();
+      sim.log.add({ site: site.name, direction: 'product', kind: 'license', note: `license set to ${site.license ?? 'unset'}` });
+      return respond(ctx, 200, `The app's license on ${site.name} is ${site.license ?? 'unset (free / development)'}.`, { license: site.license ?? null }, back);
+    }
+    const calls = Number(fields.calls ?? 0);
+    setRateLimit(site, { calls, retryAfterSeconds: Number(fields.retryAfter ?? 1), status: Number(fields.status ?? 429) });
+    sim.store.save();
+    sim.log.add({ site: site.name, direction: 'product', kind: 'rest', note: calls ? `the next ${calls} product calls answer ${site.rateLimit?.status} (Retry-After ${site.rateLimit?.retryAfterSeconds} s)` : 'rate limit lifted' });
+    return respond(ctx, 200, calls ? `The next ${calls} product calls on ${site.name} are rate-limited.` : `Rate limit lifted on ${site.name}.`, { rateLimit: site.rateLimit ?? null }, back);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return respond(ctx, 400, err.message, {}, back);
+  }
 }
 
 /**

@@ -44,6 +44,8 @@ import { seedSite } from './seed.mjs';
  *   deliveries: Delivery[],
  *   forge?: Record<string, import('./forge.mjs').ForgeInstallation>,
  *   forgeDeliveries?: import('./forge.mjs').ForgeDelivery[],
+ *   license?: import('./license.mjs').LicenseState,
+ *   rateLimit?: import('./rate-limit.mjs').RateLimit,
  * }} Site
  */
 

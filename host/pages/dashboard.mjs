@@ -66,7 +66,27 @@ function siteCard(sim, site, descriptorUrl) {
     <button>Install app</button>
   </form>
   ${forgeCard(site)}
+  ${marketplaceCard(site)}
 </article>`;
+}
+
+/** The site's license for the app and a rate limit on its product API. @param {import('../lib/store.mjs').Site} site */
+function marketplaceCard(site) {
+  const license = site.license ?? 'unset';
+  return html`<div class="marketplace" data-marketplace>
+    <h4>Marketplace</h4>
+    <form method="post" action="/sites/${site.name}/_admin/license" data-license="${license}">
+      <label>License <select name="license">${['unset', 'active', 'inactive'].map((s) => html`<option value="${s}"${s === license ? ' selected' : ''}>${s}</option>`)}</select></label>
+      <button>Set license</button>
+    </form>
+    <form method="post" action="/sites/${site.name}/_admin/rate-limit">
+      <label>Next <input name="calls" type="number" min="0" max="1000" value="${site.rateLimit?.remaining ?? 3}" size="4"> product calls answer
+        <select name="status"><option value="429">429</option><option value="503">503</option></select></label>
+      <label>Retry-After <input name="retryAfter" type="number" min="0" max="3600" value="${site.rateLimit?.retryAfterSeconds ?? 1}" size="4"> s</label>
+      <button>Rate-limit</button>
+      ${site.rateLimit ? html`<small data-rate-limited>${site.rateLimit.remaining} left</small>` : ''}
+    </form>
+  </div>`;
 }
 
 /** The site's Forge apps and what can be done with them. @param {import('../lib/store.mjs').Site} site */
