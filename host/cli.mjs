@@ -31,6 +31,8 @@ const USAGE = `Connect host simulator — not Atlassian
   npm run host -- sites
   npm run host -- forge-install|forge-upgrade|forge-uninstall [--site <name>] [--app <Connect key, for forge-upgrade>]
   npm run host -- forge-event avi:jira:deleted:issue|avi:jira:updated:issue --issue <KEY> [--site <name>]
+  npm run host -- license active|inactive|unset [--site <name>]
+  npm run host -- rate-limit <calls> [--retry-after <seconds>] [--status 429|503] [--site <name>]   (0 lifts it)
 
 Environment: HOST_PORT (4000), HOST_URL, APP_URL, HOST_DATA_DIR (.data/host), HOST_AUTO_INSTALL (a site name),
 HOST_FORGE_MANIFEST (forge/manifest.yml), HOST_FORGE_AUTO_INSTALL (a site name), HOST_FORGE_RETRY_DELAY_MS (1000).`;
@@ -45,6 +47,8 @@ async function main(argv) {
       app: { type: 'string' },
       issue: { type: 'string' },
       descriptor: { type: 'string' },
+      'retry-after': { type: 'string', default: '1' },
+      status: { type: 'string', default: '429' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,6 +101,17 @@ async function main(argv) {
       const [event] = rest;
       if (!event || !values.issue) throw new UsageError('forge-event needs an event and --issue, e.g. forge-event avi:jira:deleted:issue --issue NOTE-1');
       const result = await client.post(`/sites/${values.site}/_admin/forge-event`, { event, issue: values.issue });
+      return void console.log(result.message);
+    }
+    case 'license': {
+      const [license] = rest;
+      if (!license) throw new UsageError('license needs a state: active, inactive or unset');
+      return void console.log((await client.post(`/sites/${values.site}/_admin/license`, { license })).message);
+    }
+    case 'rate-limit': {
+      const [calls] = rest;
+      if (calls === undefined) throw new UsageError('rate-limit needs a number of calls, e.g. rate-limit 3 --retry-after 2');
+      const result = await client.post(`/sites/${values.site}/_admin/rate-limit`, { calls, retryAfter: values['retry-after'], status: values.status });
       return void console.log(result.message);
     }
     default:
