@@ -86,6 +86,8 @@ describe('the retry decision', () => {
     expect(retryDecision(res(429), 'GET', 0, 60_000, policy)).toEqual({ retry: true, waitMs: 1000 });
     expect(retryDecision(res(429), 'GET', 1, 60_000, policy)).toEqual({ retry: true, waitMs: 2000 });
     expect(retryDecision(res(429), 'GET', 2, 60_000, policy)).toEqual({ retry: true, waitMs: 4000 });
+    // 16 s is under the 30 s cap; 32 s is not.
+    expect(retryDecision(res(429), 'GET', 4, 60_000, policy)).toEqual({ retry: true, waitMs: 16_000 });
     expect(retryDecision(res(429), 'GET', 5, 60_000, policy)).toEqual({ retry: true, waitMs: 30_000 });
   });
 
