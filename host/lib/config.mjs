@@ -14,6 +14,7 @@
  *   HOST_FORGE_AUTO_INSTALL      a site name: once HOST_AUTO_INSTALL has installed the Connect app there,
  *                                upgrade it to Forge (or install the Forge app if no Connect app is there)
  *   HOST_FORGE_RETRY_DELAY_MS    first delay between event retries (default 1000, doubling)
+ *   HOST_LICENSE                 active|inactive: the app's license on every site created (default: none, license.mjs)
  */
 import path from 'node:path';
 import { envValue as value } from '../../lib/env.mjs';
@@ -42,6 +43,7 @@ export class HostConfigError extends Error {
  * @property {Record<string, string | undefined>} forgeVariables  values of manifest variables
  * @property {string | null} forgeAutoInstall
  * @property {number} forgeRetryDelayMs
+ * @property {import('./license.mjs').LicenseState | undefined} license  HOST_LICENSE: the license new sites start with
  */
 
 /**
@@ -66,6 +68,8 @@ export function parseHostConfig(env = process.env, cwd = process.cwd()) {
   if (forgeAutoInstall !== null && !SITE_NAME.test(forgeAutoInstall)) {
     throw new HostConfigError('HOST_FORGE_AUTO_INSTALL', 'must be a site name (lower-case letters, digits and "-").');
   }
+  const license = value(env, 'HOST_LICENSE');
+  if (license !== undefined && license !== 'active' && license !== 'inactive') throw new HostConfigError('HOST_LICENSE', 'must be active or inactive (unset: no license, as for a free app).');
   const retryDelay = Number(value(env, 'HOST_FORGE_RETRY_DELAY_MS') ?? '1000');
   if (!Number.isInteger(retryDelay) || retryDelay < 0 || retryDelay > 60_000) throw new HostConfigError('HOST_FORGE_RETRY_DELAY_MS', 'must be a whole number of milliseconds (0-60000).');
   return {
@@ -82,6 +86,7 @@ export function parseHostConfig(env = process.env, cwd = process.cwd()) {
     forgeVariables: { ...env, APP_URL: appUrl },
     forgeAutoInstall,
     forgeRetryDelayMs: retryDelay,
+    license: /** @type {import('./license.mjs').LicenseState | undefined} */ (license),
   };
 }
 

@@ -18,7 +18,7 @@ export class Simulator {
     this.forgeKey = loadOrCreateForgeKey(config.dataDir);
     /** The x-forge-oauth-system / x-forge-oauth-user tokens handed to Forge remotes. */
     this.forgeTokens = new ForgeTokens();
-    this.store = Store.open(config.dataDir);
+    this.store = Store.open(config.dataDir, { license: config.license });
     this.log = new ExchangeLog({ echo: config.echo });
     this.accessTokens = new AccessTokens();
     this.upm = new Upm();

@@ -53,23 +53,27 @@ const FILE = 'state.json';
 const MAX_DELIVERIES = 50;
 
 export class Store {
-  /** @param {string} file @param {{ version: 1, sites: Record<string, Site> }} state */
-  constructor(file, state) {
+  /**
+   * @param {string} file @param {{ version: 1, sites: Record<string, Site> }} state
+   * @param {{ license?: import('./license.mjs').LicenseState }} [siteDefaults]  what every new site starts with (HOST_LICENSE)
+   */
+  constructor(file, state, siteDefaults = {}) {
     this.file = file;
     this.state = state;
+    this.siteDefaults = siteDefaults;
   }
 
   /**
    * Loads the state from `dataDir`, or starts empty.
-   * @param {string} dataDir
+   * @param {string} dataDir @param {{ license?: import('./license.mjs').LicenseState }} [siteDefaults]
    * @example const store = Store.open('.data/host')
    */
-  static open(dataDir) {
+  static open(dataDir, siteDefaults = {}) {
     mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, FILE);
     const state = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { version: 1, sites: {} };
     if (state.version !== 1 || typeof state.sites !== 'object') throw new Error(`${file} is not a state file of this simulator; delete it to start afresh.`);
-    return new Store(file, state);
+    return new Store(file, state, siteDefaults);
   }
 
   /** @returns {Site[]} oldest first */
@@ -90,7 +94,7 @@ export class Store {
     if (!SITE_NAME.test(name)) throw new StoreError('BAD_SITE_NAME', 'A site name is 1-40 lower-case letters, digits or "-", starting with a letter or digit.');
     if (this.getSite(name)) throw new StoreError('SITE_EXISTS', `The site "${name}" already exists.`);
     /** @type {Site} */
-    const site = { name, createdAt: new Date().toISOString(), ...seedSite(name), installations: {}, deliveries: [] };
+    const site = { name, createdAt: new Date().toISOString(), ...seedSite(name), installations: {}, deliveries: [], ...(this.siteDefaults.license && { license: this.siteDefaults.license }) };
     this.state.sites[name] = site;
     this.save();
     return site;

@@ -108,6 +108,15 @@ describe('the license switch', () => {
     expect(await invoke()).toEqual({ claim: undefined, app: undefined });
   });
 
+  it('HOST_LICENSE sets the license every new site starts with; only active or inactive', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'marketplace-host-test-'));
+    const licensed = new Simulator(parseHostConfig({ HOST_DATA_DIR: dir, HOST_LOG: 'silent', HOST_PORT: '4999', APP_URL: remoteUrl, HOST_LICENSE: 'active' }, ROOT));
+    expect(licensed.store.getSite('acme').license).toBe('active');
+    expect(licensed.store.createSite('globex').license).toBe('active');
+    expect(sim.store.getSite('acme').license).toBeUndefined();
+    expect(() => parseHostConfig({ HOST_LICENSE: 'none' }, ROOT)).toThrow(/HOST_LICENSE/);
+  });
+
   it('refuses a state it does not know', async () => {
     expect(await admin('license', { license: 'expired' })).toMatchObject({ status: 400, body: { ok: false } });
   });
