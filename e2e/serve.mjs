@@ -30,6 +30,9 @@ const env = {
   CONNECT_INSTALL_KEYS_URL: `${hostUrl}/install-keys`,
   CONNECT_OAUTH_URL: hostUrl,
   NEXT_DIST_DIR: '.next-e2e',
+  // The suite runs as a paid listing: every simulated site starts licensed (HOST_LICENSE below), and
+  // e2e/license.spec.ts lets one lapse to see the panels refuse writes and say why.
+  LICENSE_REQUIRED: 'true',
 };
 
 // The Forge door: the app trusts the simulator's FIT key set, plain http on loopback, which the one transport
@@ -48,6 +51,7 @@ const hostEnv = {
   HOST_FORGE_MANIFEST: path.join(root, 'forge/manifest.yml'),
   // Forge waits longer between retries; the suite need not.
   HOST_FORGE_RETRY_DELAY_MS: '100',
+  HOST_LICENSE: 'active',
 };
 
 /** @type {import('node:child_process').ChildProcess[]} */

@@ -166,7 +166,7 @@ async function signedFetch(
   };
 
   try {
-    for (let hop = 0, retries = 0; ; hop++) {
+    for (let hops = 0, retries = 0; ; ) {
       const authorization = await signer.authorization(method, url);
       headers.set('authorization', authorization);
       let response: Response;
@@ -187,7 +187,6 @@ async function signedFetch(
           throw failure(err);
         }
         retries++;
-        hop--; // a retry is not a redirect hop
         continue;
       }
 
@@ -198,7 +197,7 @@ async function signedFetch(
       }
 
       await response.body?.cancel().catch(() => undefined);
-      if (hop >= maxRedirects) {
+      if (hops >= maxRedirects) {
         throw new ProductApiError('TOO_MANY_REDIRECTS', `The product redirected ${method} ${url.pathname} more than ${maxRedirects} times.`, response.status);
       }
       let next: URL | undefined;
@@ -212,6 +211,7 @@ async function signedFetch(
         throw new ProductApiError('REDIRECT_NOT_ALLOWED', `The product redirected ${method} ${url.pathname} off the tenant's origin or base path; not followed.`, response.status);
       }
       next.hash = '';
+      hops++;
       // As fetch does: 303 turns anything but HEAD into GET, 301/302 turn POST into GET; the body is dropped.
       if ((response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET';
