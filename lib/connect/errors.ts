@@ -23,6 +23,7 @@ export type ConnectErrorCode =
   | 'HOST_NOT_ALLOWED'
   | 'FORBIDDEN'
   | 'ISOLATED_CLOUD_UNSUPPORTED'
+  | 'FORGE_MODULE_NOT_ALLOWED'
   // 400 / 404 / 409 / 413 / 415: the request itself is wrong.
   | 'BAD_REQUEST'
   | 'NOT_FOUND'
@@ -53,6 +54,7 @@ const STATUS: Record<ConnectErrorCode, number> = {
   HOST_NOT_ALLOWED: 403,
   FORBIDDEN: 403,
   ISOLATED_CLOUD_UNSUPPORTED: 403,
+  FORGE_MODULE_NOT_ALLOWED: 403,
   BAD_REQUEST: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
