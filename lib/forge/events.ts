@@ -38,9 +38,15 @@ const PRODUCT_EVENTS: Record<string, { webhook: WebhookDefinition; identity: (bo
   'avi:jira:updated:issue': { webhook: WEBHOOKS['issue-updated'], identity: (body) => (body.changelog as { id?: unknown } | undefined)?.id },
 };
 
-/** The routes of app/api/forge/events and app/api/forge/uninstall, as forge/manifest.yml routes them. */
-const EVENTS_ROUTE: ForgeBackendRoute = '/api/forge/events';
-const UNINSTALL_ROUTE: ForgeBackendRoute = '/api/forge/uninstall';
+/**
+ * The routes of app/api/forge/events and app/api/forge/uninstall: each must be an endpoint's `route.path` in
+ * forge/manifest.yml (the type fails to compile, and test/forge/route-rules.test.ts fails, when it is not).
+ */
+export const FORGE_EVENTS_ROUTE: ForgeBackendRoute = '/api/forge/events';
+export const FORGE_UNINSTALL_ROUTE: ForgeBackendRoute = '/api/forge/uninstall';
+
+/** Every event type receiveForgeEvent applies: a trigger in forge/manifest.yml may route no other here. */
+export const FORGE_HANDLED_EVENT_TYPES: readonly string[] = [...FORGE_LIFECYCLE_EVENTS, ...Object.keys(PRODUCT_EVENTS)];
 
 /** Longest event identity accepted (Jira ids are short numbers). */
 const MAX_IDENTITY_LENGTH = 64;
@@ -65,11 +71,11 @@ export type ForgeEventOutcome = 'processed' | 'duplicate' | 'ignored';
  */
 export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps): Promise<ForgeEventOutcome> {
   const { invocation } = await verifyForgeRequest(request, deps.verify);
-  assertBackendInvocation(invocation, EVENTS_ROUTE);
+  assertBackendInvocation(invocation, FORGE_EVENTS_ROUTE);
   const claims = forgeSiteClaims(invocation);
   const body = await readObject(request);
   const eventType = body.eventType;
-  assertRoutedEventType(EVENTS_ROUTE, eventType);
+  assertRoutedEventType(FORGE_EVENTS_ROUTE, eventType);
   const iat = issuedAt(invocation.claims.iat);
   const fields = { installationId: claims.installationId, eventType: String(eventType).slice(0, 64) };
 
@@ -110,7 +116,7 @@ export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps):
  */
 export async function receiveForgeUninstall(request: Request, deps: ForgeEventDeps): Promise<ForgeEventOutcome> {
   const { invocation } = await verifyForgeRequest(request, deps.verify);
-  assertBackendInvocation(invocation, UNINSTALL_ROUTE);
+  assertBackendInvocation(invocation, FORGE_UNINSTALL_ROUTE);
   forgeSiteClaims(invocation);
   // Only the signed token is used: the body (the event as Forge sends it) adds nothing the FIT does not say.
   await request.body?.cancel().catch(() => undefined);
