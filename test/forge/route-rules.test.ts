@@ -148,6 +148,10 @@ async function tokens(site: ForgeSite) {
       eventsEndpoint: await backendFit(key, site),
       uninstallEndpoint: await backendFit(key, site, { module: UNINSTALL_ENDPOINT }),
     },
+    /** The token Forge signs for each backend route of the manifest: its endpoint's key as core:endpoint. */
+    endpoints: Object.fromEntries(
+      await Promise.all(Object.entries(FORGE_BACKEND_ROUTES).map(async ([route, rule]) => [route, await backendFit(key, site, { module: { type: 'core:endpoint', key: rule.endpoint } })] as const)),
+    ) as Record<string, string>,
     /** Signed by Forge's key for this app, but for no module these routes serve. */
     strangers: {
       'an event with a principal': await backendFit(key, site, { claims: { principal: ACCOUNT_ID } }),
@@ -219,14 +223,11 @@ forEachDatabase('Forge routes and the modules they serve', (t) => {
     for (const r of routes) {
       const backend = isBackendRoute(r.path);
       const wrong: Record<string, string> = { ...fits.strangers };
+      // Every other backend route's endpoint token (on the UI API: all of them).
+      for (const [route, fit] of Object.entries(fits.endpoints)) if (route !== r.path) wrong[`the endpoint of ${route}`] = fit;
       if (backend) {
         wrong['the issue panel (a UI call)'] = fits.allowed.issuePanel;
         wrong['the global page (a UI call)'] = fits.allowed.globalPage;
-        if (r.path === FORGE_EVENTS_ROUTE) wrong['the uninstall endpoint'] = fits.allowed.uninstallEndpoint;
-        if (r.path === FORGE_UNINSTALL_ROUTE) wrong['the events endpoint'] = fits.allowed.eventsEndpoint;
-      } else {
-        wrong['the events endpoint'] = fits.allowed.eventsEndpoint;
-        wrong['the uninstall endpoint'] = fits.allowed.uninstallEndpoint;
       }
       for (const method of Object.keys(r.methods) as (typeof METHODS)[number][]) {
         for (const [name, fit] of Object.entries(wrong)) {
