@@ -8,6 +8,7 @@ import { afterAll, bench, describe } from 'vitest';
 import { HmacKeyCache, verifyConnectRequest } from '@/lib/connect/jwt';
 import { computeQsh, qshMatches } from '@/lib/connect/qsh';
 import { createForgeKeySet, verifyForgeInvocationToken, verifyForgeRequest } from '@/lib/forge/invocation-token';
+import { assertUiInvocation } from '@/lib/forge/route-rules';
 import { forgeSiteClaims } from '@/lib/forge/site-claims';
 import type { Tenant } from '@/lib/tenants/types';
 import { APP_ID, fitClaims, signFit, signingKey, startJwksServer } from '../test/forge/helpers/forge-platform';
@@ -80,8 +81,10 @@ describe('verify', () => {
   bench('verifyForgeInvocationToken (RS256, cached JWKS)', async () => {
     await verifyForgeInvocationToken(fit, { appId: APP_ID, keys: forgeKeys });
   }, options);
-  bench('verifyForgeRequest + forgeSiteClaims (the Forge door before the database)', async () => {
-    forgeSiteClaims((await verifyForgeRequest(forgeRequest, { appId: APP_ID, keys: forgeKeys })).invocation);
+  bench('verifyForgeRequest + assertUiInvocation + forgeSiteClaims (the Forge door before the database)', async () => {
+    const { invocation } = await verifyForgeRequest(forgeRequest, { appId: APP_ID, keys: forgeKeys });
+    assertUiInvocation(invocation);
+    forgeSiteClaims(invocation);
   }, options);
   bench('verifyConnectRequest strict (cached key)', async () => {
     await verifyConnectRequest(strictRequest, { mode: 'strict', appBaseUrl: APP_URL, getTenant, keyCache });

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Frame, type Page } from '@playwright/test';
+import { build } from 'esbuild';
 import { generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { parse } from 'yaml';
 import { HOST_DATA_DIR, HOST_URL, ROOT, admin, createSite, panel, site as siteSummary } from './simulator';
@@ -47,6 +48,28 @@ async function fit(site: ForgeSite, key: { kid: string; privateKey: CryptoKey },
     .setIssuedAt(iat)
     .setExpirationTime(iat + 25)
     .sign(key.privateKey);
+}
+
+/**
+ * `invokeRemote` of the real @forge/bridge package, called inside a Custom UI iframe the way a user could from
+ * the browser console: the package bundled as the app's bundle has it (esbuild, browser IIFE) and evaluated in
+ * the iframe, where it talks to the product through the same `__bridge` the app's own code uses. The simulator
+ * then signs the FIT Forge would sign for that module and calls the remote at the path asked for.
+ */
+let bridgeSource: Promise<string> | undefined;
+async function invokeRemoteIn(frame: Frame, input: { path: string; method: string; body?: unknown }) {
+  bridgeSource ??= build({
+    stdin: { contents: "export { invokeRemote } from '@forge/bridge';", resolveDir: ROOT, loader: 'ts' },
+    bundle: true, format: 'iife', globalName: '__realForgeBridge', platform: 'browser', target: ['es2022'], write: false, logLevel: 'silent',
+  }).then((r) => r.outputFiles[0].text);
+  const source = await bridgeSource;
+  return frame.evaluate(`(async () => { ${source}; return await __realForgeBridge.invokeRemote(${JSON.stringify(input)}); })()`) as Promise<{ status: number; body: unknown }>;
+}
+
+async function forgePanelFrame(page: Page): Promise<Frame> {
+  const frame = await (await page.locator(`iframe[data-forge-module="${FORGE_PANEL}"]`).elementHandle())?.contentFrame();
+  if (!frame) throw new Error('The Forge issue panel has no frame.');
+  return frame;
 }
 
 /** The simulator's own FIT key (what only Forge holds): for tests that must sign like it. */
@@ -128,6 +151,37 @@ test.describe('the Issue notes sample as a Forge app in the simulated Jira', () 
     await page.getByRole('button', { name: 'Send again' }).first().click();
     await expect(page.getByRole('status')).toContainText('the app answered 204');
     await expect(forgePanel(page).getByTestId('note')).toContainText(['Written after the deletion']);
+  });
+
+  test('invokeRemote from the panel (the real @forge/bridge) cannot reach the event or uninstall routes: 403, and the notes stay', async ({ page }) => {
+    await issueView(page, first, 'NOTE-3');
+    await expect(forgePanel(page).getByTestId('note')).toContainText(['Written after the deletion']);
+    const frame = await forgePanelFrame(page);
+    // The control: the same channel reaches the UI API, so a refusal below is the app's answer, not a broken call.
+    const listed = await invokeRemoteIn(frame, { path: '/api/forge/notes?issueKey=NOTE-3', method: 'GET' });
+    expect(listed.status).toBe(200);
+    expect((listed.body as { notes: unknown[] }).notes).toHaveLength(1);
+
+    const attempts = [
+      // Made up: every note of the issue would go.
+      { path: '/api/forge/events', method: 'POST', body: { eventType: 'avi:jira:deleted:issue', issue: { id: '10003', key: 'NOTE-3' } } },
+      // Made up: the issue's notes would move to another key.
+      { path: '/api/forge/events', method: 'POST', body: { eventType: 'avi:jira:updated:issue', issue: { id: '10003', key: 'NOTE-1' }, changelog: { id: '99', items: [{ field: 'Key', fieldtype: 'jira', fromString: 'NOTE-3', toString: 'NOTE-1' }] } } },
+      // A lifecycle event.
+      { path: '/api/forge/events', method: 'POST', body: { eventType: 'avi:forge:installed:app' } },
+      // The whole site's Forge access would be switched off.
+      { path: '/api/forge/uninstall', method: 'POST', body: { eventType: 'avi:forge:uninstalled:app' } },
+    ];
+    for (const attempt of attempts) {
+      const answer = await invokeRemoteIn(frame, attempt);
+      expect([attempt.path, answer.status]).toEqual([attempt.path, 403]);
+      expect(answer.body).toMatchObject({ error: 'FORGE_MODULE_NOT_ALLOWED' });
+    }
+
+    await page.reload();
+    await expect(forgePanel(page).getByTestId('note')).toContainText(['Written after the deletion']);
+    await issueView(page, first, 'NOTE-1');
+    await expect(forgePanel(page).getByText('No notes on this issue yet.')).toBeVisible();
   });
 
   test('a forged or expired invocation token gets nothing', async ({ request, baseURL }) => {

@@ -3,11 +3,12 @@
  *
  *   1. checks the database: PostgreSQL is required (SQLite cannot work on Vercel: its file system is read-only
  *      and every instance has its own), and ENCRYPTION_KEY for production; stops with what to set otherwise;
- *   2. applies pending migrations (scripts/db/migrate.mjs), for production deployments only: a preview
+ *   2. checks that lib/forge/route-rules.generated.ts matches forge/manifest.yml (scripts/forge/route-rules.mjs);
+ *   3. applies pending migrations (scripts/db/migrate.mjs), for production deployments only: a preview
  *      deployment migrates only with MIGRATE_PREVIEW=1, which you set for Preview together with a Preview
  *      DATABASE_URL of its own, so a branch never changes the production database;
- *   3. makes sure the Prisma clients exist (postinstall generates them; the build needs both);
- *   4. runs `next build`.
+ *   4. makes sure the Prisma clients exist (postinstall generates them; the build needs both);
+ *   5. runs `next build`.
  *
  * Migrations use DATABASE_URL_UNPOOLED when it is set (Vercel's Neon integration sets it): migrating holds
  * an advisory lock for the whole session, which a transaction-pooling proxy (PgBouncer) cannot keep.
@@ -102,6 +103,10 @@ function build() {
   console.log(`[vercel-build] ${plan.deployment} deployment ${where}.`);
   console.log(`[vercel-build] Migrations: ${plan.migrate ? `applying to ${describeDatabase(plan.migrationUrl)}` : 'skipped'}: ${plan.reason}.`);
   if (dryRun) return;
+
+  // The Forge routes' module table ships as a committed file (the manifest is not traced into the deployment):
+  // a table that no longer matches forge/manifest.yml stops the build before anything is migrated.
+  run('scripts/forge/route-rules.mjs', ['--check'], process.env);
 
   if (plan.migrate) run('scripts/db/migrate.mjs', [], { ...process.env, DATABASE_URL: plan.migrationUrl });
 

@@ -9,9 +9,11 @@
  *                (`avi:forge:upgraded:app`).
  *   invoke       what `invokeRemote` in Custom UI becomes: a FIT-signed HTTPS request to
  *                `<remote baseUrl><path>` with the tokens the endpoint's `auth` asks for.
- *   events       product events to the triggers' endpoints, as Forge sends them: POST, FIT without a
- *                principal, 5 s timeout, up to 4 retries of the same payload, every attempt logged.
- *   uninstall    the `preUninstall` endpoint is called, then the installation is gone.
+ *   events       product events to the triggers' endpoints, as Forge sends them: POST, a FIT for the
+ *                endpoint (`app.module` = core:endpoint and the endpoint's key) without `principal` or
+ *                `context` (the site is in `app.apiBaseUrl`), 5 s timeout, up to 4 retries of the same
+ *                payload, every attempt logged.
+ *   uninstall    the `preUninstall` endpoint is called (signed like an event), then the installation is gone.
  * https://developer.atlassian.com/platform/forge/remote/essentials/
  */
 import { randomUUID } from 'node:crypto';
@@ -161,7 +163,7 @@ export function uninstallForgeApp(sim, site, appId) {
     const installation = requireForge(site, appId);
     for (const module of modulesOf(appOf(installation)).preUninstall) {
       if (!module.endpoint) continue;
-      await deliver(sim, site, installation, newDelivery(installation, 'avi:forge:uninstalled:app', module.key, module.endpoint, lifecyclePayload(site, installation, 'avi:forge:uninstalled:app', site.users[0].accountId)), 'preUninstall');
+      await deliver(sim, site, installation, newDelivery(installation, 'avi:forge:uninstalled:app', module.key, module.endpoint, lifecyclePayload(site, installation, 'avi:forge:uninstalled:app', site.users[0].accountId)));
     }
     installation.state = 'uninstalled';
     installation.updatedAt = new Date().toISOString();
@@ -254,7 +256,7 @@ export async function sendProductEvent(sim, site, { eventType, issueKey, account
   for (const installation of installedForgeApps(site)) {
     for (const trigger of modulesOf(appOf(installation)).triggers.filter((t) => t.endpoint && t.events.includes(eventType))) {
       const delivery = newDelivery(installation, eventType, trigger.key, /** @type {string} */ (trigger.endpoint), { ...payload, context: { cloudId: site.cloudId, moduleKey: trigger.key } });
-      await deliver(sim, site, installation, delivery, 'trigger');
+      await deliver(sim, site, installation, delivery);
       deliveries.push(delivery);
     }
   }
@@ -270,14 +272,14 @@ export async function redeliverForgeEvent(sim, site, id) {
   const delivery = (site.forgeDeliveries ?? []).find((d) => d.id === id);
   if (!delivery) throw new ForgeError(`There is no Forge event delivery ${id} on ${site.name}.`, 404);
   const installation = requireForge(site, delivery.appId);
-  await deliver(sim, site, installation, delivery, 'trigger');
+  await deliver(sim, site, installation, delivery);
   return delivery;
 }
 
 /** @param {Simulator} sim @param {Site} site @param {ForgeInstallation} installation @param {string} eventType @param {string} installerAccountId */
 async function sendLifecycleEvent(sim, site, installation, eventType, installerAccountId) {
   for (const trigger of modulesOf(appOf(installation)).triggers.filter((t) => t.endpoint && t.events.includes(eventType))) {
-    await deliver(sim, site, installation, newDelivery(installation, eventType, trigger.key, /** @type {string} */ (trigger.endpoint), lifecyclePayload(site, installation, eventType, installerAccountId)), 'trigger');
+    await deliver(sim, site, installation, newDelivery(installation, eventType, trigger.key, /** @type {string} */ (trigger.endpoint), lifecyclePayload(site, installation, eventType, installerAccountId)));
   }
 }
 
@@ -301,9 +303,13 @@ function newDelivery(installation, eventType, moduleKey, endpointKey, body) {
 /**
  * One delivery to the remote, retried like Forge: a fresh FIT per attempt (it lives 25 s), the same
  * payload, up to EVENT_MAX_RETRIES retries after no answer within 5 s, a 5xx or a 429. A 4xx is final.
- * @param {Simulator} sim @param {Site} site @param {ForgeInstallation} installation @param {ForgeDelivery} delivery @param {string} moduleType
+ * The FIT is what Forge signs for a backend invocation: `app.module` is `core:endpoint` with the endpoint's
+ * key (not the trigger's or preUninstall's), and there is no `principal` and no `context` ("When invoked from
+ * a backend function, no context is currently provided"), so the site is only in `app.apiBaseUrl`.
+ * https://developer.atlassian.com/platform/forge/remote/essentials/#the-forge-invocation-token--fit-
+ * @param {Simulator} sim @param {Site} site @param {ForgeInstallation} installation @param {ForgeDelivery} delivery
  */
-async function deliver(sim, site, installation, delivery, moduleType) {
+async function deliver(sim, site, installation, delivery) {
   const app = appOf(installation);
   const endpoint = endpointOf(app, delivery.endpointKey);
   const url = remoteUrl(app, endpoint, endpoint.route?.path ?? '/');
@@ -316,8 +322,7 @@ async function deliver(sim, site, installation, delivery, moduleType) {
     if (retry > 0) await new Promise((resolve) => setTimeout(resolve, sim.config.forgeRetryDelayMs * 2 ** (retry - 1)));
     const token = await signInvocationToken({
       key: sim.forgeKey, appId: installation.appId,
-      app: appClaim(sim, site, installation, { type: moduleType, key: delivery.moduleKey }),
-      context: { cloudId: site.cloudId, siteUrl: siteBaseUrl(sim.config.hostUrl, site) },
+      app: appClaim(sim, site, installation, { type: 'core:endpoint', key: endpoint.key }),
     });
     // Events carry no user; a system token only if the endpoint asks for it.
     const headers = { 'content-type': 'application/json', accept: 'application/json', ...oauthHeaders(sim, site, installation, endpoint, undefined) };

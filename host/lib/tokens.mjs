@@ -85,14 +85,14 @@ export const FIT_LIFETIME_SECONDS = 25;
 /**
  * A Forge Invocation Token as Forge signs it for a remote: RS256 with the simulator's Forge key (`kid` in
  * /forge/jwks.json), `iss` forge/invocation-token, `aud` the app id, and the invocation in `app`,
- * `context` and `principal` (absent for events and lifecycle calls).
+ * `context` and `principal` (both absent for backend calls: events, scheduled triggers, preUninstall).
  * https://developer.atlassian.com/platform/forge/remote/essentials/#the-forge-invocation-token--fit-
  * @param {{ key: import('./keys.mjs').InstallKey, appId: string, app: Record<string, unknown>,
- *   context: Record<string, unknown>, principal?: string, now?: number }} options
+ *   context?: Record<string, unknown>, principal?: string, now?: number }} options
  */
 export async function signInvocationToken({ key, appId, app, context, principal, now = nowSeconds() }) {
   const privateKey = await importPKCS8(key.privateKeyPem, 'RS256');
-  const jwt = new SignJWT({ app: { ...app, id: appId }, context, ...(principal ? { principal } : {}) })
+  const jwt = new SignJWT({ app: { ...app, id: appId }, ...(context ? { context } : {}), ...(principal ? { principal } : {}) })
     .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
     .setIssuer('forge/invocation-token')
     .setAudience(appId)

@@ -25,6 +25,7 @@ export type ConnectErrorCode =
   | 'ISOLATED_CLOUD_UNSUPPORTED'
   /** LICENSE_REQUIRED is on and the platform says this site's license is not active: reads only. */
   | 'LICENSE_REQUIRED'
+  | 'FORGE_MODULE_NOT_ALLOWED'
   // 400 / 404 / 409 / 413 / 415: the request itself is wrong.
   | 'BAD_REQUEST'
   | 'NOT_FOUND'
@@ -56,6 +57,7 @@ const STATUS: Record<ConnectErrorCode, number> = {
   FORBIDDEN: 403,
   ISOLATED_CLOUD_UNSUPPORTED: 403,
   LICENSE_REQUIRED: 403,
+  FORGE_MODULE_NOT_ALLOWED: 403,
   BAD_REQUEST: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,

@@ -1,6 +1,7 @@
 /**
  * The Forge door of the app's own API: a Forge Invocation Token (Custom UI calling `invokeRemote` /
- * `requestRemote`) turned into the verified caller domain code takes (lib/sites/caller.ts). The site comes
+ * `requestRemote`) turned into the verified caller domain code takes (lib/sites/caller.ts). Only the UI modules
+ * the manifest routes to the UI endpoint get through (lib/forge/route-rules.ts). The site comes
  * from the signed `app.installationId` and `context.cloudId` (lib/sites/store.ts), the user from
  * `principal`, the bound issue from `context.extension.issue.key`, the license from `app.license.isActive`.
  */
@@ -8,6 +9,7 @@ import type { VerifiedCaller } from '../sites/caller';
 import { siteStore, type SiteStore } from '../sites/store';
 import { verifyForgeRequest, type ForgeRemoteRequest, type VerifyForgeInvocationTokenOptions } from './invocation-token';
 import { forgeRemoteOptions } from './remote';
+import { assertUiInvocation } from './route-rules';
 import { extensionIssueKey, forgeLicense, forgeSiteClaims } from './site-claims';
 
 export interface ForgeDoorDeps {
@@ -27,12 +29,14 @@ export interface ForgeCaller {
 }
 
 /**
- * Verifies the FIT (nothing is read or written before it is proven) and resolves its site.
+ * Verifies the FIT and that a UI module of the app minted it (nothing is read or written before both are
+ * proven), then resolves its site.
  *
  * @example return handle(async () => listNotes((await forgeCaller(request)).caller, request, notesApiDeps()));
  */
 export async function forgeCaller(request: Request, deps: ForgeDoorDeps = forgeDoorDeps()): Promise<ForgeCaller> {
   const forge = await verifyForgeRequest(request, deps.verify);
+  assertUiInvocation(forge.invocation);
   const claims = forgeSiteClaims(forge.invocation);
   const installation = await deps.sites.resolveForgeInstallation(claims);
   return {

@@ -5,15 +5,17 @@
  *                              product `avi:jira:deleted:issue`, `avi:jira:updated:issue`
  *   POST /api/forge/uninstall  the `preUninstall` module (GA 30 Mar 2026, CHANGE-3105)
  *
- *   204  applied, or a redelivery, or nothing to do;  400 a body the app cannot use;  401/403 a bad FIT;
+ *   204  applied, or a redelivery, or nothing to do;  400 a body the app cannot use;  401/403 a bad FIT or one
+ *        minted for another module;
  *   409  the token contradicts the stored site (lib/sites/store.ts);  503 the key server is down (Forge retries)
  *
  * Forge gives an endpoint 5 s and retries up to 4 times with the same payload, so every event is idempotent:
  * lifecycle events are upserts (an older `iat` than the newest applied changes nothing); a product event is
  * recorded in WebhookDelivery under its own identity (`issue.id` for a deletion, `changelog.id` for an
  * update) in the same transaction as its effect (lib/webhooks/deliveries.ts), and the effect is the one the
- * Connect webhook has (lib/webhooks/registry.ts). The FIT is verified and the whole body checked before
- * anything is written.
+ * Connect webhook has (lib/webhooks/registry.ts). The FIT is verified, its module checked against the route
+ * (lib/forge/route-rules.ts: the endpoint's `core:endpoint` token, no user, an eventType the manifest's triggers
+ * send here; else 403 FORGE_MODULE_NOT_ALLOWED) and the whole body checked before anything is read or written.
  */
 import { ConnectError } from '../connect/errors';
 import { isStorableIat } from '../db/lifecycle-iat';
@@ -25,6 +27,7 @@ import { WEBHOOK_BODY_LIMIT } from '../webhooks/receive';
 import { WEBHOOKS, type WebhookDefinition } from '../webhooks/registry';
 import { verifyForgeRequest, type VerifyForgeInvocationTokenOptions } from './invocation-token';
 import { forgeRemoteOptions } from './remote';
+import { assertBackendInvocation, assertRoutedEventType, type ForgeBackendRoute } from './route-rules';
 import { forgeSiteClaims } from './site-claims';
 
 export const FORGE_LIFECYCLE_EVENTS = ['avi:forge:installed:app', 'avi:forge:upgraded:app'] as const;
@@ -34,6 +37,16 @@ const PRODUCT_EVENTS: Record<string, { webhook: WebhookDefinition; identity: (bo
   'avi:jira:deleted:issue': { webhook: WEBHOOKS['issue-deleted'], identity: (body) => (body.issue as { id?: unknown } | undefined)?.id },
   'avi:jira:updated:issue': { webhook: WEBHOOKS['issue-updated'], identity: (body) => (body.changelog as { id?: unknown } | undefined)?.id },
 };
+
+/**
+ * The routes of app/api/forge/events and app/api/forge/uninstall: each must be an endpoint's `route.path` in
+ * forge/manifest.yml (the type fails to compile, and test/forge/route-rules.test.ts fails, when it is not).
+ */
+export const FORGE_EVENTS_ROUTE: ForgeBackendRoute = '/api/forge/events';
+export const FORGE_UNINSTALL_ROUTE: ForgeBackendRoute = '/api/forge/uninstall';
+
+/** Every event type receiveForgeEvent applies: a trigger in forge/manifest.yml may route no other here. */
+export const FORGE_HANDLED_EVENT_TYPES: readonly string[] = [...FORGE_LIFECYCLE_EVENTS, ...Object.keys(PRODUCT_EVENTS)];
 
 /** Longest event identity accepted (Jira ids are short numbers). */
 const MAX_IDENTITY_LENGTH = 64;
@@ -58,9 +71,11 @@ export type ForgeEventOutcome = 'processed' | 'duplicate' | 'ignored';
  */
 export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps): Promise<ForgeEventOutcome> {
   const { invocation } = await verifyForgeRequest(request, deps.verify);
+  assertBackendInvocation(invocation, FORGE_EVENTS_ROUTE);
   const claims = forgeSiteClaims(invocation);
   const body = await readObject(request);
   const eventType = body.eventType;
+  assertRoutedEventType(FORGE_EVENTS_ROUTE, eventType);
   const iat = issuedAt(invocation.claims.iat);
   const fields = { installationId: claims.installationId, eventType: String(eventType).slice(0, 64) };
 
@@ -101,6 +116,7 @@ export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps):
  */
 export async function receiveForgeUninstall(request: Request, deps: ForgeEventDeps): Promise<ForgeEventOutcome> {
   const { invocation } = await verifyForgeRequest(request, deps.verify);
+  assertBackendInvocation(invocation, FORGE_UNINSTALL_ROUTE);
   forgeSiteClaims(invocation);
   // Only the signed token is used: the body (the event as Forge sends it) adds nothing the FIT does not say.
   await request.body?.cancel().catch(() => undefined);

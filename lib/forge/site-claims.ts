@@ -6,6 +6,7 @@ import { ConnectError } from '../connect/errors';
 import type { LicenseState } from '../sites/caller';
 import type { ForgeSiteClaims } from '../sites/store';
 import type { ForgeInvocation } from './invocation-token';
+import { isBackendInvocation } from './route-rules';
 
 /** Forge's cloudIds are UUIDs. */
 const CLOUD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -13,23 +14,26 @@ const CLOUD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 const API_BASE_CLOUD_ID = /\/ex\/[a-z]+\/([0-9a-f-]{36})\/?$/i;
 
 /**
- * The site claims of a verified invocation. The cloudId is `context.cloudId`, or, for invocations that carry
- * no product context (some backend events), the one `app.apiBaseUrl` names; both are signed, and when both
- * are present they must agree. Throws CLAIM_INVALID when the token names no site.
+ * The site claims of a verified invocation. For a UI module's invocation the cloudId is `context.cloudId`, and
+ * the one `app.apiBaseUrl` names must agree with it; the site URL is `context.siteUrl`. A backend invocation
+ * (`core:endpoint`: events, scheduled triggers, preUninstall) carries no context ("When invoked from a backend
+ * function, no context is currently provided"), so its site is the cloudId in `app.apiBaseUrl` alone, and any
+ * context it might carry is not read. Throws CLAIM_INVALID when the token names no site.
  *
  * @example const claims = forgeSiteClaims(invocation); await siteStore().resolveForgeInstallation(claims);
  */
 export function forgeSiteClaims(invocation: ForgeInvocation): ForgeSiteClaims {
   const fromApiBase = invocation.apiBaseUrl ? API_BASE_CLOUD_ID.exec(safePath(invocation.apiBaseUrl))?.[1] : undefined;
-  const cloudId = invocation.cloudId ?? fromApiBase;
-  if (!cloudId || !CLOUD_ID.test(cloudId)) throw new ConnectError('CLAIM_INVALID', 'The Forge invocation token names no site (context.cloudId).');
+  const backend = isBackendInvocation(invocation);
+  const cloudId = backend ? fromApiBase : (invocation.cloudId ?? fromApiBase);
+  if (!cloudId || !CLOUD_ID.test(cloudId)) throw new ConnectError('CLAIM_INVALID', 'The Forge invocation token names no site (context.cloudId, or app.apiBaseUrl for a backend call).');
   if (fromApiBase && fromApiBase.toLowerCase() !== cloudId.toLowerCase()) {
     throw new ConnectError('CLAIM_INVALID', 'The Forge invocation token names two different sites.');
   }
   return {
     installationId: invocation.installationId,
     cloudId: cloudId.toLowerCase(),
-    siteUrl: invocation.siteUrl,
+    siteUrl: backend ? undefined : invocation.siteUrl,
     environmentType: invocation.environment?.type,
     environmentId: invocation.environment?.id,
     appVersion: invocation.appVersion,

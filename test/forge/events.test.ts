@@ -15,7 +15,7 @@ import type { Db } from '@/lib/db/client';
 import { forEachDatabase } from '../helpers/db';
 import { ALICE } from '../notes/helpers';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
-import { forgeCall, forgedFits, forgeSite, siteFit, type ForgeSite } from './helpers/forge-door';
+import { backendFit, forgeCall, forgedFits, forgeSite, UNINSTALL_ENDPOINT, type ForgeSite } from './helpers/forge-door';
 
 let key: SigningKey;
 let stranger: SigningKey;
@@ -38,16 +38,16 @@ forEachDatabase('Forge events', (t) => {
   });
 
   const deps = (db: Db = t.db): ForgeEventDeps => ({ verify: { appId: APP_ID, keys }, sites: createSiteStore(db), deliveries: createWebhookDeliveries(db) });
-  /** An event as Forge sends it: a FIT without a principal, the payload with its eventType. */
+  /** An event as Forge sends it: the events endpoint's FIT (no principal, no context), the payload with its eventType. */
   const event = async (site: ForgeSite, body: Record<string, unknown>, options: { iat?: number; db?: Db; token?: string } = {}) => {
-    const fit = options.token ?? (await siteFit(key, site, { principal: null, iat: options.iat }));
+    const fit = options.token ?? (await backendFit(key, site, { iat: options.iat }));
     return handle(async () => {
       await receiveForgeEvent(forgeCall('/api/forge/events', fit, { body }), deps(options.db));
       return new Response(null, { status: 204 });
     });
   };
   const uninstall = async (site: ForgeSite, iat?: number) => {
-    const fit = await siteFit(key, site, { principal: null, iat });
+    const fit = await backendFit(key, site, { module: UNINSTALL_ENDPOINT, iat });
     return handle(async () => {
       await receiveForgeUninstall(forgeCall('/api/forge/uninstall', fit, { body: { eventType: 'avi:forge:uninstalled:app' } }), deps());
       return new Response(null, { status: 204 });
@@ -70,7 +70,8 @@ forEachDatabase('Forge events', (t) => {
     const site = forgeSite();
     expect((await event(site, installed(site))).status).toBe(204);
     const first = await t.db.forgeInstallation.findUniqueOrThrow({ where: { installationId: site.installationId } });
-    expect(first).toMatchObject({ cloudId: site.cloudId, siteUrl: site.siteUrl, state: 'installed', environmentType: 'DEVELOPMENT', appVersion: '16.0.1' });
+    // The site comes from app.apiBaseUrl: an event's FIT has no context, so no site URL.
+    expect(first).toMatchObject({ cloudId: site.cloudId, state: 'installed', environmentType: 'DEVELOPMENT', appVersion: '16.0.1' });
     expect((await event(site, installed(site))).status).toBe(204);
     expect(await t.db.forgeInstallation.count()).toBe(1);
     expect(await t.db.site.count()).toBe(1);
@@ -161,7 +162,7 @@ forEachDatabase('Forge events', (t) => {
         await note(siteId, `NOTE-${round}`);
         let entered = 0;
         const overlaps: number[] = [];
-        const fits = await Promise.all(Array.from({ length: COPIES }, () => siteFit(key, site, { principal: null })));
+        const fits = await Promise.all(Array.from({ length: COPIES }, () => backendFit(key, site)));
         const responses = await Promise.all(
           fits.map((fit, i) => {
             const d = deps(i % 3 === 0 ? t.db : others[(i % 3) - 1]);
@@ -214,13 +215,17 @@ forEachDatabase('Forge events', (t) => {
       expect((await event(site, installed(site), { token: forged.token })).status).toBe(forged.status);
     }
     const fresh = forgeSite();
-    for (const body of [{ eventType: 'avi:jira:created:issue', issue: { id: '1', key: 'NOTE-1' } }, deleted('1', 'not a key'), { ...deleted('1', 'NOTE-1'), issue: { key: 'NOTE-1' } }, updated('', [keyChange('NOTE-1', 'OPS-1')])]) {
+    for (const body of [deleted('1', 'not a key'), { ...deleted('1', 'NOTE-1'), issue: { key: 'NOTE-1' } }, updated('', [keyChange('NOTE-1', 'OPS-1')])]) {
       expect((await event(fresh, body)).status).toBe(400);
     }
+    // An event type no trigger in forge/manifest.yml sends here (lib/forge/route-rules.ts).
+    const unrouted = await event(fresh, { eventType: 'avi:jira:created:issue', issue: { id: '1', key: 'NOTE-1' } });
+    expect(unrouted.status).toBe(403);
+    expect(await unrouted.json()).toMatchObject({ error: 'FORGE_MODULE_NOT_ALLOWED' });
     jwks.fail(503);
     const down = createForgeKeySet({ jwksUrl: jwks.url, cooldownMs: 0, timeoutMs: 500 });
     const response = await handle(async () => {
-      await receiveForgeEvent(forgeCall('/api/forge/events', await siteFit(key, fresh, { principal: null }), { body: deleted('1', 'NOTE-1') }), { ...deps(), verify: { appId: APP_ID, keys: down } });
+      await receiveForgeEvent(forgeCall('/api/forge/events', await backendFit(key, fresh), { body: deleted('1', 'NOTE-1') }), { ...deps(), verify: { appId: APP_ID, keys: down } });
       return new Response(null, { status: 204 });
     });
     jwks.fail(undefined);

@@ -51,11 +51,11 @@ describe('Forge Invocation Token verification', () => {
       apiBaseUrl: `https://api.atlassian.com/ex/jira/${CLOUD_ID}`,
       appVersion: '16.0.1',
       environment: { type: 'DEVELOPMENT' },
-      module: { type: 'core:endpoint', key: 'notes-remote' },
+      module: { type: 'jira:issuePanel', key: 'issue-notes-forge' },
       cloudId: CLOUD_ID,
       siteUrl: 'https://example.atlassian.net',
       accountId: ACCOUNT_ID,
-      context: { cloudId: CLOUD_ID, moduleKey: 'notes-remote' },
+      context: { cloudId: CLOUD_ID, moduleKey: 'issue-notes-forge' },
     });
     expect(invocation.claims.jti).toBe('d8a496253ec8c18a54631e4c82cbedd5d0ae8570');
   });

@@ -7,7 +7,7 @@ import { forEachDatabase } from '../helpers/db';
 import { json, startServer, type TestServer } from '../helpers/fake-product-api';
 import { disconnectAppDb, useAppEnvironment } from '../notes/helpers';
 import { ACCOUNT_ID, APP_ID, signFit, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
-import { forgeCall, forgeSite, siteClaims, siteFit } from './helpers/forge-door';
+import { backendFit, forgeCall, forgeSite, siteClaims, siteFit, UNINSTALL_ENDPOINT } from './helpers/forge-door';
 
 let key: SigningKey;
 let jwks: JwksServer;
@@ -50,7 +50,7 @@ forEachDatabase('Forge Remote routes', (t) => {
     const r = await routes();
     const site = forgeSite();
     const fit = (options: Parameters<typeof siteFit>[2] = {}) => siteFit(key, site, options);
-    const installed = await r.events.POST(forgeCall('/api/forge/events', await fit({ principal: null }), { body: { eventType: 'avi:forge:installed:app' } }));
+    const installed = await r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: { eventType: 'avi:forge:installed:app' } }));
     expect(installed.status).toBe(204);
 
     const created = await r.notes.POST(forgeCall('/api/forge/notes', await fit({ issueKey: 'NOTE-1' }), { body: { issueKey: 'NOTE-1', text: 'hello from Forge' } }));
@@ -67,11 +67,11 @@ forEachDatabase('Forge Remote routes', (t) => {
     expect(await details.json()).toMatchObject({ issue: { key: 'NOTE-1', summary: 'The summary', via: 'app' } });
     expect(jira.hits.every((h) => !JSON.stringify(h.headers).includes('x-forge-oauth'))).toBe(true);
 
-    const deleted = await r.events.POST(forgeCall('/api/forge/events', await fit({ principal: null }), { body: { eventType: 'avi:jira:deleted:issue', issue: { id: '10001', key: 'NOTE-1' } } }));
+    const deleted = await r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: { eventType: 'avi:jira:deleted:issue', issue: { id: '10001', key: 'NOTE-1' } } }));
     expect(deleted.status).toBe(204);
     expect(((await (await r.notes.GET(forgeCall('/api/forge/notes', await fit()))).json()) as { notes: unknown[] }).notes).toEqual([]);
 
-    expect((await r.uninstall.POST(forgeCall('/api/forge/uninstall', await fit({ principal: null }), { body: {} }))).status).toBe(204);
+    expect((await r.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, { module: UNINSTALL_ENDPOINT }), { body: {} }))).status).toBe(204);
     const after = await r.notes.GET(forgeCall('/api/forge/notes', await fit()));
     expect(after.status).toBe(401);
     expect(await after.json()).toMatchObject({ error: 'TENANT_UNINSTALLED' });

@@ -28,10 +28,19 @@ describe('GET /api/forge/whoami (Forge Remote)', () => {
     expect(await response.json()).toEqual({ installationId: INSTALLATION_ID, cloudId: CLOUD_ID, accountId: ACCOUNT_ID });
   });
 
-  it('answers null for what a backend invocation does not carry', async () => {
+  it('answers null for a user the UI invocation does not carry', async () => {
+    const { GET } = await route({ FORGE_APP_ID: APP_ID, FORGE_JWKS_URL: jwks.url });
+    const { principal: _p, ...claims } = fitClaims();
+    expect(await (await GET(forgeRequest(await signFit(key, claims)))).json()).toEqual({ installationId: INSTALLATION_ID, cloudId: CLOUD_ID, accountId: null });
+  });
+
+  it('refuses (403 FORGE_MODULE_NOT_ALLOWED) a backend invocation: only the app’s UI modules call it', async () => {
     const { GET } = await route({ FORGE_APP_ID: APP_ID, FORGE_JWKS_URL: jwks.url });
     const { context: _c, principal: _p, ...claims } = fitClaims();
-    expect(await (await GET(forgeRequest(await signFit(key, claims)))).json()).toEqual({ installationId: INSTALLATION_ID, cloudId: null, accountId: null });
+    const app = { ...(claims.app as object), module: { type: 'core:endpoint', key: 'forge-events' } };
+    const response = await GET(forgeRequest(await signFit(key, { ...claims, app })));
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: 'FORGE_MODULE_NOT_ALLOWED' });
   });
 
   it('answers 401 with the error code when the token is missing or wrong', async () => {

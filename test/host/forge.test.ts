@@ -80,7 +80,7 @@ describe('installing from forge/manifest.yml', () => {
     expect(() => loadForgeManifest(MANIFEST, {})).toThrow(ForgeManifestError);
   });
 
-  it('sends avi:forge:installed:app to the trigger endpoint with a FIT the app accepts: no principal, no tokens', async () => {
+  it('sends avi:forge:installed:app to the trigger endpoint with the FIT Forge signs for it: core:endpoint and the endpoint key, no principal, no context, no tokens', async () => {
     const sim = simulator();
     const site = sim.store.getSite('acme');
     const installation = await installForgeApp(sim, site);
@@ -90,7 +90,8 @@ describe('installing from forge/manifest.yml', () => {
     expect(event).toMatchObject({ method: 'POST', url: '/api/forge/events' });
     expect(JSON.parse(event.body)).toMatchObject({ eventType: 'avi:forge:installed:app', context: { cloudId: site.cloudId }, app: { id: APP_ID } });
     const invocation = await verify(sim, bearer(event));
-    expect(invocation).toMatchObject({ appId: APP_ID, installationId: installation.installationId, cloudId: site.cloudId, accountId: undefined, module: { type: 'trigger', key: 'lifecycle-events' } });
+    expect(invocation).toMatchObject({ appId: APP_ID, installationId: installation.installationId, cloudId: undefined, accountId: undefined, context: undefined, module: { type: 'core:endpoint', key: 'forge-events' } });
+    expect(Object.keys(invocation.claims).sort()).toEqual(['app', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf']);
     expect(invocation.apiBaseUrl).toBe(`${sim.config.hostUrl}/forge-api/ex/jira/${site.cloudId}`);
     const exp = Number(invocation.claims.exp), iat = Number(invocation.claims.iat);
     expect(exp - iat).toBe(25);
@@ -276,7 +277,7 @@ describe('the product API for remotes, JWKS and uninstall (over HTTP)', () => {
     received = [];
     await uninstallForgeApp(sim, site);
     expect(received.map((r) => r.url)).toEqual(['/api/forge/uninstall']);
-    await expect(verify(sim, bearer(received[0]))).resolves.toMatchObject({ module: { type: 'preUninstall', key: 'pre-uninstall' } });
+    await expect(verify(sim, bearer(received[0]))).resolves.toMatchObject({ module: { type: 'core:endpoint', key: 'forge-uninstall' }, accountId: undefined, context: undefined });
     expect((await get(`${apiBaseUrl}/rest/api/3/issue/NOTE-1`, userToken)).status).toBe(401);
     await expect(invokeRemote(sim, site, { appId: APP_ID, moduleKey: 'issue-notes-forge', issueKey: 'NOTE-1', accountId: site.users[0].accountId, request: { path: '/api/forge/notes', method: 'GET' } })).rejects.toThrow(/installed/);
   });

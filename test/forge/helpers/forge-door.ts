@@ -1,6 +1,7 @@
 /**
  * Forge sites for the door tests: installations with their own installationId, cloudId and site URL, FITs
- * Forge would sign for them (a Custom UI invocation with a principal and an issue, or an event without),
+ * Forge would sign for them (a Custom UI invocation by one of forge/manifest.yml's UI modules, with a
+ * principal and, on the issue panel, an issue; or a backend invocation of an endpoint: events, preUninstall),
  * and the requests the Forge platform sends to the remote.
  */
 import { randomUUID } from 'node:crypto';
@@ -44,10 +45,12 @@ export function siteClaims(site: ForgeSite, options: InvocationOptions = {}): JW
   const extension = options.issueKey
     ? { issue: { key: options.issueKey, id: '10001', type: 'Task' }, project: { key: options.issueKey.split('-')[0], id: '10000', type: 'software' }, type: 'jira:issuePanel' }
     : { type: 'jira:globalPage' };
+  // The module that made the call: the issue panel on an issue, else the global page (forge/manifest.yml).
+  const module = options.issueKey ? ISSUE_PANEL : GLOBAL_PAGE;
   const claims: JWTPayload = {
     ...base,
-    app: { ...app, installationId: site.installationId, apiBaseUrl: `https://api.atlassian.com/ex/jira/${site.cloudId}` },
-    context: { cloudId: site.cloudId, siteUrl: site.siteUrl, moduleKey: 'notes-panel', extension },
+    app: { ...app, installationId: site.installationId, apiBaseUrl: `https://api.atlassian.com/ex/jira/${site.cloudId}`, module },
+    context: { cloudId: site.cloudId, siteUrl: site.siteUrl, moduleKey: module.key, extension },
     ...options.claims,
   };
   if (options.principal === null) delete claims.principal;
@@ -57,6 +60,39 @@ export function siteClaims(site: ForgeSite, options: InvocationOptions = {}): JW
 
 export function siteFit(key: SigningKey, site: ForgeSite, options: InvocationOptions = {}): Promise<string> {
   return signFit(key, siteClaims(site, options));
+}
+
+/** forge/manifest.yml's UI modules (resolver.endpoint notes-ui) and backend endpoints. */
+export const ISSUE_PANEL = { type: 'jira:issuePanel', key: 'issue-notes-forge' } as const;
+export const GLOBAL_PAGE = { type: 'jira:globalPage', key: 'notes-overview-forge' } as const;
+export const EVENTS_ENDPOINT = { type: 'core:endpoint', key: 'forge-events' } as const;
+export const UNINSTALL_ENDPOINT = { type: 'core:endpoint', key: 'forge-uninstall' } as const;
+
+export interface BackendInvocationOptions {
+  /** `app.module`; default the events endpoint. */
+  module?: { type: string; key: string };
+  /** `iat` (seconds); default now. */
+  iat?: number;
+  /** Extra or replaced claims (a `principal` or `context` Forge does not send, for refusal tests). */
+  claims?: Record<string, unknown>;
+}
+
+/**
+ * The claims Forge signs for a backend invocation of `site` (an event, a scheduled trigger, preUninstall):
+ * `app.module` is core:endpoint with the endpoint's key, the site only in `app.apiBaseUrl`, no `context`, no
+ * `principal`. https://developer.atlassian.com/platform/forge/remote/essentials/#the-forge-invocation-token--fit-
+ */
+export function backendClaims(site: ForgeSite, options: BackendInvocationOptions = {}): JWTPayload {
+  const { context: _context, principal: _principal, ...base } = fitClaims(options.iat);
+  return {
+    ...base,
+    app: { ...(base.app as Record<string, unknown>), installationId: site.installationId, apiBaseUrl: `https://api.atlassian.com/ex/jira/${site.cloudId}`, module: options.module ?? EVENTS_ENDPOINT },
+    ...options.claims,
+  };
+}
+
+export function backendFit(key: SigningKey, site: ForgeSite, options: BackendInvocationOptions = {}): Promise<string> {
+  return signFit(key, backendClaims(site, options));
 }
 
 /** A request Forge sends to the remote: `Authorization: Bearer <FIT>` and a JSON body, if any. */
