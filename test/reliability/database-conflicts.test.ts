@@ -231,14 +231,13 @@ describe('isTransactionConflict on the errors each layer really throws [postgres
     const site = await database.db.site.create({ data: { id: `site-${randomBytes(4).toString('hex')}` } });
     const note = await createNotesStore(database.db).create(site.id, { issueKey: 'S-1', projectKey: 'S', authorAccountId: 'a', text: 'a' });
     const serialization = await db
-      .$transaction(
-        async (tx) => {
-          await tx.note.findMany({ where: { siteId: site.id } }); // the snapshot
-          await database.db.note.update({ where: { id: note.id }, data: { text: 'changed meanwhile' } });
-          await tx.note.update({ where: { id: note.id }, data: { text: 'too late' } });
-        },
-        { isolationLevel: 'RepeatableRead' },
-      )
+      .$transaction(async (tx) => {
+        // The portable client type offers only Serializable; PostgreSQL takes the level as the first statement.
+        await tx.$executeRawUnsafe('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        await tx.note.findMany({ where: { siteId: site.id } }); // the snapshot
+        await database.db.note.update({ where: { id: note.id }, data: { text: 'changed meanwhile' } });
+        await tx.note.update({ where: { id: note.id }, data: { text: 'too late' } });
+      })
       .then(() => undefined, (err: unknown) => err);
     expect((serialization as { code?: string }).code).toBe('P2034');
     expect(isTransactionConflict(serialization)).toBe(true);
