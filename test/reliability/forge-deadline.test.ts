@@ -208,12 +208,13 @@ describe('Forge deadline [postgresql, through a fault proxy]', () => {
     await database.db.$executeRawUnsafe(`CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON "WebhookDelivery"
       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()`);
     try {
+      const started = performance.now();
       const result = await timed('POST /api/forge/events (slow COMMIT)', () => event(site, deleted('10005', 'NOTE-5')));
-      figures['COMMIT lands after the 503'] = `${result.status} ${result.error} in ${result.ms} ms`;
       expect([result.status, result.error]).toEqual([503, 'DEADLINE_EXCEEDED']);
       expect(result.ms).toBeLessThan(ANSWER_WITHIN_MS);
       // The COMMIT lands after the answer: the delivery and its effect are there together.
-      await vi.waitFor(async () => expect(await database.db.webhookDelivery.count({ where: { siteId } })).toBe(1), { timeout: 5_000, interval: 100 });
+      await vi.waitFor(async () => expect(await database.db.webhookDelivery.count({ where: { siteId } })).toBe(1), { timeout: 5_000, interval: 50 });
+      figures['COMMIT lands after the 503'] = `${result.status} ${result.error} in ${result.ms} ms; committed by ${Math.round(performance.now() - started)} ms`;
       expect(await database.db.note.count({ where: { siteId } })).toBe(0);
 
       // A note written since under the same key is not deleted again by Forge's retry.
