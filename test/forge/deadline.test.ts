@@ -4,8 +4,6 @@
  * retries. The edge is moved with fake timers (no timing assertions here); test/reliability/forge-deadline
  * .test.ts measures the real thing behind real faults.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { withDeadline } from '@/lib/deadline';
 import { FORGE_EVENT_DEADLINE_MS, receiveForgeEvent, type ForgeEventDeps } from '@/lib/forge/events';
@@ -15,28 +13,21 @@ import { createNotesStore, type NotesStore } from '@/lib/notes/store';
 import { createSiteStore } from '@/lib/sites/store';
 import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
 import { forEachDatabase } from '../helpers/db';
+import { startSilentServer, type SilentServer } from '../helpers/fault-proxy';
 import { disconnectAppDb, useAppEnvironment } from '../notes/helpers';
-import { backendFit } from './helpers/backend-fit';
+import { backendFit } from './helpers/remote-app';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
 import { forgeCall, forgeSite } from './helpers/forge-door';
 
 let key: SigningKey;
 let jwks: JwksServer;
 /** A key server that accepts connections and never answers. */
-let silent: { url: string; close: () => Promise<void> };
+let silent: SilentServer;
 
 beforeAll(async () => {
   key = await signingKey('forge-key-1');
   jwks = await startJwksServer([key.publicJwk]);
-  const server: Server = createServer(() => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  silent = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  silent = await startSilentServer('/.well-known/jwks.json');
 });
 afterAll(async () => {
   await jwks.close();

@@ -12,11 +12,10 @@ import { createDb, type Db } from '@/lib/db/client';
 import { isDatabaseUnavailable, isTransactionConflict } from '@/lib/db/errors';
 import { errorResponse } from '@/lib/http/responses';
 import { createNotesStore } from '@/lib/notes/store';
-import { adminQuery, createTestDatabase, newKey, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
-import { APP_URL } from '../helpers/product';
-import { backendFit } from '../forge/helpers/backend-fit';
+import { adminQuery, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
+import { backendFit, useForgeApp } from '../forge/helpers/remote-app';
 import { forgeCall, forgeSite, type ForgeSite } from '../forge/helpers/forge-door';
-import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from '../forge/helpers/forge-platform';
+import { signingKey, startJwksServer, type JwksServer, type SigningKey } from '../forge/helpers/forge-platform';
 
 let key: SigningKey;
 let jwks: JwksServer;
@@ -54,15 +53,7 @@ async function untilBlocked(observer: pg.Client, holder: pg.Client, pattern: str
 }
 
 async function useApp(databaseUrl: string) {
-  vi.resetModules();
-  vi.stubEnv('DATABASE_URL', databaseUrl);
-  vi.stubEnv('APP_URL', APP_URL);
-  vi.stubEnv('ENCRYPTION_KEY', newKey());
-  vi.stubEnv('NODE_ENV', 'test');
-  vi.stubEnv('CONNECT_LOG', 'silent');
-  vi.stubEnv('FORGE_APP_ID', APP_ID);
-  vi.stubEnv('FORGE_JWKS_URL', jwks.url);
-  return import('@/app/api/forge/events/route');
+  return (await useForgeApp(databaseUrl, jwks.url)).events;
 }
 
 async function closeApp(): Promise<void> {

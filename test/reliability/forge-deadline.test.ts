@@ -7,8 +7,6 @@
  *
  *   RELIABILITY_FIGURES=1 npx vitest run test/reliability/forge-deadline.test.ts   (the figures in docs/reliability.md)
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDb, type Db } from '@/lib/db/client';
 import { withDeadline } from '@/lib/deadline';
@@ -18,10 +16,9 @@ import { handle } from '@/lib/http/responses';
 import { createNotesStore, type NotesDb, type NotesStore } from '@/lib/notes/store';
 import { createSiteStore } from '@/lib/sites/store';
 import { createWebhookDeliveries, type WebhookDeliveries } from '@/lib/webhooks/deliveries';
-import { createTestDatabase, newKey, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
-import { APP_URL } from '../helpers/product';
-import { backendFit } from '../forge/helpers/backend-fit';
+import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
+import { startFaultProxy, startSilentServer, type FaultProxy, type SilentServer } from '../helpers/fault-proxy';
+import { backendFit, useForgeApp } from '../forge/helpers/remote-app';
 import { forgeCall, forgeSite, type ForgeSite } from '../forge/helpers/forge-door';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from '../forge/helpers/forge-platform';
 
@@ -30,40 +27,19 @@ const ANSWER_WITHIN_MS = 4_000;
 
 let key: SigningKey;
 let jwks: JwksServer;
-let silent: { url: string; close: () => Promise<void> };
+let silent: SilentServer;
 const figures: Record<string, unknown> = {};
 
 beforeAll(async () => {
   key = await signingKey('forge-key-1');
   jwks = await startJwksServer([key.publicJwk]);
-  const server: Server = createServer(() => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  silent = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  silent = await startSilentServer('/.well-known/jwks.json');
 });
 afterAll(async () => {
   await jwks.close();
   await silent.close();
   if (process.env.RELIABILITY_FIGURES) console.log(JSON.stringify(figures, null, 2));
 });
-
-/** The app as a fresh process sees it: configuration from the environment, its own database client. */
-async function useApp(databaseUrl: string, jwksUrl: string) {
-  vi.resetModules();
-  vi.stubEnv('DATABASE_URL', databaseUrl);
-  vi.stubEnv('APP_URL', APP_URL);
-  vi.stubEnv('ENCRYPTION_KEY', newKey());
-  vi.stubEnv('NODE_ENV', 'test');
-  vi.stubEnv('CONNECT_LOG', 'silent');
-  vi.stubEnv('FORGE_APP_ID', APP_ID);
-  vi.stubEnv('FORGE_JWKS_URL', jwksUrl);
-  return { events: await import('@/app/api/forge/events/route'), uninstall: await import('@/app/api/forge/uninstall/route') };
-}
 
 interface Timed {
   name: string;
@@ -87,13 +63,13 @@ const installed = { eventType: 'avi:forge:installed:app' };
 describe('Forge deadline [postgresql, through a fault proxy]', () => {
   let database: TestDatabase;
   let proxy: FaultProxy;
-  let routes: Awaited<ReturnType<typeof useApp>>;
+  let routes: Awaited<ReturnType<typeof useForgeApp>>;
 
   beforeAll(async () => {
     database = await createTestDatabase('postgresql', 'forge-deadline');
     const target = new URL(TEST_DATABASE_URL);
     proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    routes = await useApp(proxy.databaseUrl(database.url), jwks.url);
+    routes = await useForgeApp(proxy.databaseUrl(database.url), jwks.url);
   });
   afterAll(async () => {
     const { getDb } = await import('@/lib/db/client');
@@ -242,7 +218,7 @@ describe('Forge deadline: a key server that never answers', () => {
   });
 
   it('events and uninstall answer 503 DEADLINE_EXCEEDED with Retry-After in under 4 s (jose would wait 5 s), storing nothing', async () => {
-    const routes = await useApp(database.url, silent.url);
+    const routes = await useForgeApp(database.url, silent.url);
     const site = forgeSite();
     const results = await Promise.all([
       timed('POST /api/forge/events', async () => routes.events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: installed }))),
