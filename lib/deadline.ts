@@ -6,7 +6,7 @@
  * timing out, and work still running is told to stop through `signal`: a transaction checks it before it
  * commits (lib/webhooks/deliveries.ts), so nothing is committed after the caller was told it failed.
  *
- * Expiry is driven by one timer, never by reading the clock, so a test moves it with fake timers.
+ * Expiry (the signal) is driven by one timer, never by reading the clock, so a test moves it with fake timers.
  */
 import { ConnectError } from './connect/errors';
 import { log } from './log';

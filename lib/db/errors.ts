@@ -85,11 +85,9 @@ export function isTransactionConflict(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = codeOf(e);
     const kind = (e as { kind?: unknown }).kind;
+    // `code` is Prisma's, or the SQLSTATE itself (pg, and an adapter error of kind `postgres`).
     if (code === 'P2034' || (code && SQLSTATE_CONFLICT.test(code))) return true;
     if (kind === 'TransactionWriteConflict') return true;
-    if (kind === 'postgres' && SQLSTATE_CONFLICT.test(String((e as { code?: unknown }).code ?? ''))) return true;
-    const originalCode = (e as { originalCode?: unknown }).originalCode;
-    if (typeof originalCode === 'string' && SQLSTATE_CONFLICT.test(originalCode)) return true;
     const meta = (e as { meta?: { driverAdapterError?: unknown } }).meta;
     if (meta?.driverAdapterError && isTransactionConflict(meta.driverAdapterError)) return true;
   }

@@ -2,10 +2,10 @@
  * The one place that turns errors into HTTP responses. A ConnectError becomes its status with a short
  * body naming its code: JSON for APIs, a small HTML page for iframe pages. A database that is down, silent
  * or locked (lib/db/errors.ts) is a 503 DATABASE_UNAVAILABLE with `Retry-After`: the caller (Jira's webhook
- * retries, the iframe, a lifecycle callback) should try again, and nothing was stored. Anything else is a
- * bug: it is logged without its stack reaching the client, and the client gets a bare 500. A transaction that
- * lost to a concurrent one (deadlock, serialization failure) is a 503 DATABASE_CONFLICT with `Retry-After`
- * too: it was rolled back, and the same request sent again may succeed.
+ * retries, the iframe, a lifecycle callback) should try again, and nothing was stored. A transaction that lost
+ * to a concurrent one (deadlock, serialization failure) is a 503 DATABASE_CONFLICT with `Retry-After` too: it
+ * was rolled back, and the same request sent again may succeed. Anything else is a bug: it is logged without
+ * its stack reaching the client, and the client gets a bare 500.
  */
 import { ConnectError } from '../connect/errors';
 import { isDatabaseUnavailable, isTransactionConflict } from '../db/errors';
