@@ -91,12 +91,13 @@ export function createWebhookDeliveries(db: Db, options: WebhookDeliveriesOption
           await db.$transaction(work);
         } else {
           deadline.throwIfExpired();
-          // Prisma's own bounds from the time left: a backstop that rolls back even if this process stalls.
+          // Prisma's bounds from the time left: no waiting for a connection past the deadline, and a timeout
+          // (counted from BEGIN, so only a backstop) that rolls the transaction back on Prisma's side too.
           const left = Math.max(1, deadline.remainingMs());
           await db.$transaction(
             async (tx) => {
-              // Rejecting the callback at the deadline makes Prisma roll back; COMMIT is only sent after it
-              // resolves, and the check below runs in the same tick as that.
+              // The callback rejects at the deadline, and Prisma rolls back; it sends COMMIT only once the
+              // callback has resolved, and the check below is the callback's last step.
               await deadline.race(work(tx));
               deadline.throwIfExpired();
             },
