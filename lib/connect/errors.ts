@@ -35,7 +35,9 @@ export type ConnectErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   // 503: a dependency is down; the sender should retry.
   | 'KEY_SERVER_UNAVAILABLE'
-  | 'DATABASE_UNAVAILABLE';
+  | 'DATABASE_UNAVAILABLE'
+  | 'DATABASE_CONFLICT'
+  | 'DEADLINE_EXCEEDED';
 
 const STATUS: Record<ConnectErrorCode, number> = {
   TOKEN_MISSING: 401,
@@ -66,6 +68,8 @@ const STATUS: Record<ConnectErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   KEY_SERVER_UNAVAILABLE: 503,
   DATABASE_UNAVAILABLE: 503,
+  DATABASE_CONFLICT: 503,
+  DEADLINE_EXCEEDED: 503,
 };
 
 export class ConnectError extends Error {

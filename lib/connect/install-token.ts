@@ -26,6 +26,21 @@ export interface InstallKeyResolverOptions {
   ttlMs?: number;
   /** At most this many keys cached. */
   maxKeys?: number;
+  /**
+   * How long a kid that every key server said it does not know is refused (401 UNKNOWN_KEY) without asking
+   * them again. Default {@link UNKNOWN_KID_TTL_MS}. Brief, because a key Atlassian has just published may
+   * not be on every server yet.
+   */
+  unknownKidTtlMs?: number;
+  /** At most this many unknown kids remembered (the least recently seen go first). Default 1000. */
+  maxUnknownKids?: number;
+  /**
+   * At most `max` key-server lookups per `windowMs` for kids this process has never seen a valid key for.
+   * Beyond it the answer is 503 KEY_SERVER_UNAVAILABLE (retry later), so a stream of installs with random
+   * kids, which no per-kid cache can stop, costs the key servers at most `max` requests per window per
+   * instance. Kids that once had a valid key are never held back. Default 30 per 30 s.
+   */
+  lookupBudget?: { max: number; windowMs: number };
   fetch?: typeof fetch;
   /** Clock for the cache, for tests. */
   now?: () => number;
@@ -33,15 +48,22 @@ export interface InstallKeyResolverOptions {
 
 export const INSTALL_KEY_TTL_MS = 60_000;
 
+/** How long an unknown kid is remembered: jose's cooldown for a JWKS refetch on an unknown kid (Forge's key set). */
+export const UNKNOWN_KID_TTL_MS = 30_000;
+
 /** Atlassian's kids are UUID-like; anything else is refused before it reaches a URL. */
 const KID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const MAX_KEY_BYTES = 16 * 1024;
 
 /**
  * Fetches and caches install public keys by kid, trying each key server in turn. Concurrent requests for one
- * kid share one fetch; failures are not cached; a cached key expires after `ttlMs`, and after that the key
- * servers decide again (a key they no longer serve is refused, a key server that cannot be reached is a 503,
- * never a stale key).
+ * kid share one fetch; a cached key expires after `ttlMs`, and after that the key servers decide again (a key
+ * they no longer serve is refused, a key server that cannot be reached is a 503, never a stale key).
+ *
+ * Junk installs cannot make the app call the key servers without limit: a kid every server said it does not
+ * know is refused for `unknownKidTtlMs` without asking again (at most `maxUnknownKids` remembered), and kids
+ * never seen valid are looked up at most `lookupBudget.max` times per window. An outage (a server that did
+ * not answer, or failed) is never remembered as "unknown": the next request asks again.
  *
  * Where this differs from atlassian-connect-express 11.5.0 (lib/middleware/verify-installation.js `getKey`):
  * ACE fetches on every install without a timeout or cache, and its fallback request omits the kid; here each
@@ -50,9 +72,14 @@ const MAX_KEY_BYTES = 16 * 1024;
  * @example const resolveKey = createInstallKeyResolver({ keysUrls: config.installKeysUrls });
  */
 export function createInstallKeyResolver(options: InstallKeyResolverOptions): InstallKeyResolver {
-  const { keysUrls, timeoutMs = 2500, ttlMs = INSTALL_KEY_TTL_MS, maxKeys = 64, fetch: fetchImpl = fetch, now } = options;
+  const { keysUrls, timeoutMs = 2500, ttlMs = INSTALL_KEY_TTL_MS, maxKeys = 64, fetch: fetchImpl = fetch, now = Date.now } = options;
+  const { unknownKidTtlMs = UNKNOWN_KID_TTL_MS, maxUnknownKids = 1000, lookupBudget = { max: 30, windowMs: 30_000 } } = options;
   if (!keysUrls.length) throw new RangeError('createInstallKeyResolver needs at least one key server.');
   const cache = new LruCache<Promise<CryptoKey>>({ max: maxKeys, ttlMs, now });
+  const unknown = new LruCache<true>({ max: maxUnknownKids, ttlMs: unknownKidTtlMs, now });
+  // Kids that once had a valid key: their refetch (after `ttlMs`, to notice a revocation) is never held back.
+  const known = new LruCache<true>({ max: maxKeys, ttlMs: Infinity, now });
+  let window = { start: -Infinity, lookups: 0 };
 
   /** One server's answer: a key, `unknown` (404/403: this server does not know the kid) or `unavailable`. */
   async function fromServer(keysUrl: string, kid: string): Promise<CryptoKey | 'unknown' | 'unavailable'> {
@@ -88,19 +115,41 @@ export function createInstallKeyResolver(options: InstallKeyResolverOptions): In
     }
     // Only when every server answered and none knows the kid is the key unknown; otherwise Atlassian retries.
     if (unavailable) throw new ConnectError('KEY_SERVER_UNAVAILABLE', 'The install key server did not answer; retry later.');
-    throw new ConnectError('UNKNOWN_KEY', 'The install token was signed with an unknown key.');
+    throw unknownKey();
+  }
+
+  /** Counts a lookup of a never-seen kid against the budget; false when the window's budget is spent. */
+  function withinBudget(): boolean {
+    const at = now();
+    if (at - window.start >= lookupBudget.windowMs) window = { start: at, lookups: 0 };
+    return ++window.lookups <= lookupBudget.max;
   }
 
   return (kid) => {
     if (!KID_PATTERN.test(kid)) return Promise.reject(new ConnectError('TOKEN_MALFORMED', 'The install token has an invalid key id.'));
+    if (unknown.get(kid)) return Promise.reject(unknownKey());
     let key = cache.get(kid);
     if (!key) {
-      key = load(kid);
-      key.catch(() => cache.delete(kid));
-      cache.set(kid, key);
+      if (!known.get(kid) && !withinBudget()) {
+        return Promise.reject(new ConnectError('KEY_SERVER_UNAVAILABLE', 'Too many install keys looked up at once; retry later.'));
+      }
+      const loading = load(kid);
+      loading.then(
+        () => known.set(kid, true),
+        (err: unknown) => {
+          cache.delete(kid, loading);
+          if (err instanceof ConnectError && err.code === 'UNKNOWN_KEY') unknown.set(kid, true);
+        },
+      );
+      cache.set(kid, loading);
+      key = loading;
     }
     return key;
   };
+}
+
+function unknownKey(): ConnectError {
+  return new ConnectError('UNKNOWN_KEY', 'The install token was signed with an unknown key.');
 }
 
 export interface VerifiedInstallToken {

@@ -1,8 +1,9 @@
 /**
  * The one place that classifies database errors. Prisma (its query engine and the transaction manager), the
  * driver adapters and the drivers below them (pg, better-sqlite3) each report a failure their own way; the
- * rest of the app asks two questions only: "was that a unique-key violation?" and "is the database
- * unavailable?" (then the request is answered 503 DATABASE_UNAVAILABLE by lib/http/responses.ts, never 500).
+ * rest of the app asks three questions only: "was that a unique-key violation?", "is the database
+ * unavailable?" and "did the transaction lose to a concurrent one?" (the last two are answered 503 with
+ * Retry-After by lib/http/responses.ts, DATABASE_UNAVAILABLE and DATABASE_CONFLICT, never 500).
  */
 
 /**
@@ -61,6 +62,34 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     // adapter errors in a plain object at `meta.driverAdapterError`.
     const meta = (e as { meta?: { driverAdapterError?: unknown } }).meta;
     if (meta?.driverAdapterError && isDatabaseUnavailable(meta.driverAdapterError)) return true;
+  }
+  return false;
+}
+
+/**
+ * PostgreSQL SQLSTATEs of a transaction that lost to a concurrent one and was rolled back: 40001
+ * serialization_failure (under REPEATABLE READ / SERIALIZABLE, or a database that is always serializable)
+ * and 40P01 deadlock_detected (e.g. a site merge and an event's transaction locking the same rows in
+ * opposite orders). Nothing was written; the same request sent again may well succeed.
+ */
+const SQLSTATE_CONFLICT = /^(40001|40P01)$/;
+
+/**
+ * True when `err` (from Prisma, an adapter or a driver, possibly wrapped) is a deadlock or a serialization
+ * failure. Prisma reports both as P2034 (its driver adapters: kind `TransactionWriteConflict`), a raw query
+ * as P2010 with the adapter error attached, pg as the SQLSTATE itself.
+ *
+ * @example if (isTransactionConflict(err)) return 503; // the caller retries
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = codeOf(e);
+    const kind = (e as { kind?: unknown }).kind;
+    // `code` is Prisma's, or the SQLSTATE itself (pg, and an adapter error of kind `postgres`).
+    if (code === 'P2034' || (code && SQLSTATE_CONFLICT.test(code))) return true;
+    if (kind === 'TransactionWriteConflict') return true;
+    const meta = (e as { meta?: { driverAdapterError?: unknown } }).meta;
+    if (meta?.driverAdapterError && isTransactionConflict(meta.driverAdapterError)) return true;
   }
   return false;
 }

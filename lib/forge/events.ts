@@ -7,7 +7,8 @@
  *
  *   204  applied, or a redelivery, or nothing to do;  400 a body the app cannot use;  401/403 a bad FIT or one
  *        minted for another module;
- *   409  the token contradicts the stored site (lib/sites/store.ts);  503 the key server is down (Forge retries)
+ *   409  the token contradicts the stored site (lib/sites/store.ts);  503 the key server or the database is down,
+ *        or the answer was not decided within FORGE_EVENT_DEADLINE_MS (DEADLINE_EXCEEDED): Forge retries
  *
  * Forge gives an endpoint 5 s and retries up to 4 times with the same payload, so every event is idempotent:
  * lifecycle events are upserts (an older `iat` than the newest applied changes nothing); a product event is
@@ -19,6 +20,7 @@
  */
 import { ConnectError } from '../connect/errors';
 import { isStorableIat } from '../db/lifecycle-iat';
+import type { Deadline } from '../deadline';
 import { readJsonBody } from '../http/body';
 import { log } from '../log';
 import { siteStore, type SiteStore } from '../sites/store';
@@ -51,15 +53,25 @@ export const FORGE_HANDLED_EVENT_TYPES: readonly string[] = [...FORGE_LIFECYCLE_
 /** Longest event identity accepted (Jira ids are short numbers). */
 const MAX_IDENTITY_LENGTH = 64;
 
+/**
+ * The event and uninstall routes decide their answer within this many ms of starting (lib/deadline.ts), or
+ * answer 503 DEADLINE_EXCEEDED. Forge waits 5 s for a remote's answer ("remote invocations will have a
+ * timeout of 5 seconds", Forge Remote, "Sending product and lifecycle events"); the 1.5 s left cover the
+ * network, a cold start and a loaded event loop, so Forge gets the 503 (and retries) rather than a timeout.
+ */
+export const FORGE_EVENT_DEADLINE_MS = 3_500;
+
 export interface ForgeEventDeps {
   verify: VerifyForgeInvocationTokenOptions;
   sites: SiteStore;
   deliveries: WebhookDeliveries;
+  /** The request's deadline: the event's transaction rolls back rather than commit after it. */
+  deadline?: Deadline;
 }
 
 /** The app's dependencies: FORGE_APP_ID and JWKS, the site store and the delivery log over `getDb()`. */
-export function forgeEventDeps(): ForgeEventDeps {
-  return { verify: forgeRemoteOptions(), sites: siteStore(), deliveries: webhookDeliveries() };
+export function forgeEventDeps(deadline?: Deadline): ForgeEventDeps {
+  return { verify: forgeRemoteOptions(), sites: siteStore(), deliveries: webhookDeliveries(), deadline };
 }
 
 export type ForgeEventOutcome = 'processed' | 'duplicate' | 'ignored';
@@ -103,7 +115,7 @@ export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps):
   }
   // Keyed by event type and identity: a Connect webhook's X-Atlassian-Webhook-Identifier never looks like this.
   const webhookId = `${eventType}/${identity}`;
-  const outcome = await deps.deliveries.processOnce({ siteId: installation.siteId, webhookId, event: eventType as string }, effect);
+  const outcome = await deps.deliveries.processOnce({ siteId: installation.siteId, webhookId, event: eventType as string }, effect, { deadline: deps.deadline });
   log.info(outcome === 'duplicate' ? 'forge_event_duplicate' : 'forge_event_processed', { ...fields, siteId: installation.siteId });
   return outcome;
 }

@@ -2,11 +2,13 @@
  * The one place that turns errors into HTTP responses. A ConnectError becomes its status with a short
  * body naming its code: JSON for APIs, a small HTML page for iframe pages. A database that is down, silent
  * or locked (lib/db/errors.ts) is a 503 DATABASE_UNAVAILABLE with `Retry-After`: the caller (Jira's webhook
- * retries, the iframe, a lifecycle callback) should try again, and nothing was stored. Anything else is a
- * bug: it is logged without its stack reaching the client, and the client gets a bare 500.
+ * retries, the iframe, a lifecycle callback) should try again, and nothing was stored. A transaction that lost
+ * to a concurrent one (deadlock, serialization failure) is a 503 DATABASE_CONFLICT with `Retry-After` too: it
+ * was rolled back, and the same request sent again may succeed. Anything else is a bug: it is logged without
+ * its stack reaching the client, and the client gets a bare 500.
  */
 import { ConnectError } from '../connect/errors';
-import { isDatabaseUnavailable } from '../db/errors';
+import { isDatabaseUnavailable, isTransactionConflict } from '../db/errors';
 import { log } from '../log';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
@@ -29,6 +31,11 @@ function describe(err: unknown): Described {
     const { name, code, kind } = (err ?? {}) as { name?: string; code?: unknown; kind?: unknown };
     log.warn('database_unavailable', { name, code, kind });
     return describe(new ConnectError('DATABASE_UNAVAILABLE', 'The database is unavailable. Try again shortly.'));
+  }
+  if (isTransactionConflict(err)) {
+    const { name, code } = (err ?? {}) as { name?: string; code?: unknown };
+    log.warn('database_conflict', { name, code });
+    return describe(new ConnectError('DATABASE_CONFLICT', 'A concurrent change got in the way. Try again shortly.'));
   }
   // Name, code and the start of the message: enough to find the bug, while a library message that echoes
   // its arguments (a query's values) cannot pour whole records into the logs.

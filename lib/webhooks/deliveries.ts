@@ -14,7 +14,9 @@
  *
  * The only code that touches the WebhookDelivery table.
  */
-import { getDb, isUniqueConstraintError, type Db } from '../db/client';
+import { getDb, isUniqueConstraintError, type Db, type Tx } from '../db/client';
+import { DATABASE_TIMEOUTS } from '../db/database-url.mjs';
+import type { Deadline } from '../deadline';
 import { createNotesStore, type NotesDb, type NotesStore } from '../notes/store';
 
 /**
@@ -40,8 +42,18 @@ export interface WebhookDeliveries {
   /**
    * Runs `effect` and records the delivery in one transaction. Without a `webhookId` (webhooks that carry
    * none) the effect runs unrecorded. `'duplicate'` when this delivery was already processed.
+   *
+   * With a `deadline` (Forge events, lib/forge/events.ts), the transaction gets only the time left and is
+   * rolled back, never committed, once the time is up (DEADLINE_EXCEEDED): the caller answers 503 and the
+   * sender's retry applies the effect then. A COMMIT sent just before the deadline whose answer comes after
+   * it may still land; the retry then finds the recorded delivery and is a duplicate, so no effect is
+   * applied twice.
    */
-  processOnce(key: Omit<DeliveryKey, 'webhookId'> & { webhookId: string | undefined }, effect: WebhookEffect): Promise<'processed' | 'duplicate'>;
+  processOnce(
+    key: Omit<DeliveryKey, 'webhookId'> & { webhookId: string | undefined },
+    effect: WebhookEffect,
+    options?: { deadline?: Deadline },
+  ): Promise<'processed' | 'duplicate'>;
   /** Deletes deliveries received before `olderThan`; returns how many. */
   purge(olderThan: Date): Promise<number>;
 }
@@ -62,19 +74,36 @@ const DUPLICATE = new Error('duplicate webhook delivery');
 export function createWebhookDeliveries(db: Db, options: WebhookDeliveriesOptions = {}): WebhookDeliveries {
   const notesFor = options.notesStore ?? ((tx: NotesDb) => createNotesStore(tx));
   return {
-    async processOnce({ siteId, webhookId, event }, effect) {
-      try {
-        await db.$transaction(async (tx) => {
-          // First, so a concurrent duplicate blocks here instead of applying the effect twice.
-          if (webhookId !== undefined) {
-            try {
-              await tx.webhookDelivery.create({ data: { siteId, webhookId, event } });
-            } catch (err) {
-              throw isUniqueConstraintError(err) ? DUPLICATE : err;
-            }
+    async processOnce({ siteId, webhookId, event }, effect, { deadline } = {}) {
+      const work = async (tx: Tx) => {
+        // First, so a concurrent duplicate blocks here instead of applying the effect twice.
+        if (webhookId !== undefined) {
+          try {
+            await tx.webhookDelivery.create({ data: { siteId, webhookId, event } });
+          } catch (err) {
+            throw isUniqueConstraintError(err) ? DUPLICATE : err;
           }
-          await effect(notesFor(tx), siteId);
-        });
+        }
+        await effect(notesFor(tx), siteId);
+      };
+      try {
+        if (!deadline) {
+          await db.$transaction(work);
+        } else {
+          deadline.throwIfExpired();
+          // Prisma's bounds from the time left: no waiting for a connection past the deadline, and a timeout
+          // (counted from BEGIN, so only a backstop) that rolls the transaction back on Prisma's side too.
+          const left = Math.max(1, deadline.remainingMs());
+          await db.$transaction(
+            async (tx) => {
+              // The callback rejects at the deadline, and Prisma rolls back; it sends COMMIT only once the
+              // callback has resolved, and the check below is the callback's last step.
+              await deadline.race(work(tx));
+              deadline.throwIfExpired();
+            },
+            { maxWait: Math.min(DATABASE_TIMEOUTS.transactionWaitMs, left), timeout: left },
+          );
+        }
         return 'processed';
       } catch (err) {
         if (err === DUPLICATE) return 'duplicate';

@@ -17,8 +17,8 @@ interface LocalKeyServer {
   url: string;
   /** Paths requested, in order. */
   requests: string[];
-  /** What the server does next: serve the key, 404 (revoked/unknown), 500, hang, or be closed. */
-  mode: 'serve' | 'missing' | 'error' | 'hang';
+  /** What the server does next: serve the key, 404 (revoked/unknown), 500, 503 (an outage), hang, or be closed. */
+  mode: 'serve' | 'missing' | 'error' | 'unavailable' | 'hang';
   close: () => Promise<void>;
 }
 
@@ -33,6 +33,7 @@ async function keyServer(mode: LocalKeyServer['mode'] = 'serve'): Promise<LocalK
     state.requests.push(req.url ?? '');
     if (state.mode === 'hang') return;
     if (state.mode === 'error') return void res.writeHead(500).end('boom');
+    if (state.mode === 'unavailable') return void res.writeHead(503, { 'retry-after': '1' }).end('Service Unavailable');
     if (state.mode === 'serve' && req.url === `/${KID}`) return void res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(publicKeyPem);
     res.writeHead(404).end('<Error><Code>NoSuchKey</Code></Error>');
   });
@@ -162,5 +163,83 @@ describe('install key cache: bounded, so a revoked key goes', () => {
     now = 5 * 60_000;
     await resolve(KID);
     expect(primary.requests).toHaveLength(2);
+  });
+});
+
+describe('unknown kids: remembered briefly, in bounded memory, so junk installs cannot flood the key servers', () => {
+  it('refuses a kid every server said it does not know for 30 s without asking again, then asks again', async () => {
+    const [primary, fallback] = [await keyServer('missing'), await keyServer('missing')];
+    let now = 0;
+    const resolve = createInstallKeyResolver({ keysUrls: [primary.url, fallback.url], now: () => now });
+    expect(await code(resolve(KID))).toBe('UNKNOWN_KEY');
+    now = 29_999;
+    expect(await code(resolve(KID))).toBe('UNKNOWN_KEY');
+    expect([primary.requests.length, fallback.requests.length]).toEqual([1, 1]);
+    // Atlassian has published the key by now: once the 30 s are over, the servers are asked again.
+    primary.mode = 'serve';
+    now = 30_000;
+    await expect(resolve(KID)).resolves.toBeTruthy();
+    expect(primary.requests).toHaveLength(2);
+  });
+
+  it('never remembers an outage (503, 5xx, no answer) as an unknown kid: the next request asks again', async () => {
+    for (const outage of ['unavailable', 'error'] as const) {
+      const [primary, fallback] = [await keyServer('missing'), await keyServer(outage)];
+      const resolve = createInstallKeyResolver({ keysUrls: [primary.url, fallback.url], now: () => 0 });
+      expect(await code(resolve(KID))).toBe('KEY_SERVER_UNAVAILABLE');
+      expect(await code(resolve(KID))).toBe('KEY_SERVER_UNAVAILABLE');
+      expect(fallback.requests).toHaveLength(2);
+      fallback.mode = 'serve';
+      await expect(resolve(KID)).resolves.toBeTruthy();
+    }
+    const primary = await keyServer('missing');
+    const resolve = createInstallKeyResolver({ keysUrls: [primary.url, await downUrl()], now: () => 0 });
+    expect(await code(resolve(KID))).toBe('KEY_SERVER_UNAVAILABLE');
+    expect(await code(resolve(KID))).toBe('KEY_SERVER_UNAVAILABLE');
+    expect(primary.requests).toHaveLength(2);
+  });
+
+  it('remembers at most 1000 unknown kids: a flood of distinct kids pushes out the oldest instead of growing', async () => {
+    const server = await keyServer('missing');
+    // One after another, so junk-0 is the oldest.
+    const flood = async (resolve: ReturnType<typeof createInstallKeyResolver>, count: number) => {
+      for (let i = 0; i < count; i++) expect(await code(resolve(`junk-${i}`))).toBe('UNKNOWN_KEY');
+    };
+    const options = { keysUrls: [server.url], now: () => 0, lookupBudget: { max: 10_000, windowMs: 30_000 } };
+
+    const full = createInstallKeyResolver(options);
+    await flood(full, 1000);
+    const asked = server.requests.length;
+    expect(await code(full('junk-0'))).toBe('UNKNOWN_KEY');
+    expect(server.requests.length).toBe(asked); // still remembered
+
+    const overfull = createInstallKeyResolver(options);
+    await flood(overfull, 1001);
+    const before = server.requests.length;
+    expect(await code(overfull('junk-0'))).toBe('UNKNOWN_KEY');
+    expect(server.requests.length).toBe(before + 1); // the oldest was forgotten, not kept beside 1000 others
+  });
+
+  it('looks up at most 30 never-seen kids per 30 s (503 beyond, without asking); a kid once valid is never held back', async () => {
+    const server = await keyServer();
+    let now = 0;
+    const resolve = createInstallKeyResolver({ keysUrls: [server.url], now: () => now });
+    await resolve(KID); // valid: from now on it is known
+    for (let i = 1; i < 30; i++) expect(await code(resolve(`random-${i}`))).toBe('UNKNOWN_KEY');
+    expect(server.requests).toHaveLength(30);
+    expect(await code(resolve('random-30'))).toBe('KEY_SERVER_UNAVAILABLE');
+    now = 29_999;
+    expect(await code(resolve('random-31'))).toBe('KEY_SERVER_UNAVAILABLE');
+    expect(server.requests).toHaveLength(30);
+    now = 30_000;
+    expect(await code(resolve('random-32'))).toBe('UNKNOWN_KEY');
+    expect(server.requests).toHaveLength(31);
+
+    // A new window spent on junk, then the known kid's key expires from the cache (60 s): still fetched.
+    now = 60_000;
+    for (let i = 0; i < 30; i++) await code(resolve(`flood-${i}`));
+    expect(await code(resolve('flood-30'))).toBe('KEY_SERVER_UNAVAILABLE');
+    await expect(resolve(KID)).resolves.toBeTruthy();
+    expect(server.requests.at(-1)).toBe(`/${KID}`);
   });
 });

@@ -18,6 +18,7 @@
  * const url = proxy.databaseUrl(database.url); // the same database, through the proxy
  * await proxy.setMode('hold');
  */
+import { createServer } from 'node:http';
 import net from 'node:net';
 
 export type FaultMode = 'pass' | 'refuse' | 'drop' | 'hold';
@@ -133,6 +134,25 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     async close() {
       for (const link of [...links]) reset(link);
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface SilentServer {
+  /** `http://127.0.0.1:<port><path>`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** An HTTP server that accepts connections and requests and never answers: a key server that hangs. */
+export async function startSilentServer(path = '/'): Promise<SilentServer> {
+  const server = createServer(() => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}${path}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

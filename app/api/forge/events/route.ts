@@ -1,12 +1,16 @@
-import { forgeEventDeps, receiveForgeEvent } from '@/lib/forge/events';
+import { withDeadline } from '@/lib/deadline';
+import { FORGE_EVENT_DEADLINE_MS, forgeEventDeps, receiveForgeEvent } from '@/lib/forge/events';
 import { handle } from '@/lib/http/responses';
 
 // Forge `trigger` modules (lifecycle and Jira events) call this endpoint: see lib/forge/events.ts.
+// Decided within FORGE_EVENT_DEADLINE_MS, or 503 DEADLINE_EXCEEDED, so Forge (5 s) retries instead of timing out.
 export const dynamic = 'force-dynamic';
 
 export function POST(request: Request): Promise<Response> {
-  return handle(async () => {
-    await receiveForgeEvent(request, forgeEventDeps());
-    return new Response(null, { status: 204 });
-  });
+  return handle(() =>
+    withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {
+      await receiveForgeEvent(request, forgeEventDeps(deadline));
+      return new Response(null, { status: 204 });
+    }),
+  );
 }
