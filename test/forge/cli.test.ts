@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runForgeCli, type CliIO } from '@/lib/forge/cli';
-import { runForgeManifestCommand } from '@/lib/forge/manifest-command';
+import { runForgeCli, type CliIO } from '@/scripts/forge/cli';
+import { runForgeManifestCommand } from '@/scripts/forge/manifest-command';
 
 const APP_ID = 'ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a';
 const ROOT = path.resolve(__dirname, '../..');

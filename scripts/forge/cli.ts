@@ -20,10 +20,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { findExecutable } from '../../scripts/tunnel.mjs';
-import { APP_KEY_PATTERN } from '../config';
-import { isPublicHttpsUrl } from '../connect/hosts';
-import { stripTrailingSlashes } from '../url.mjs';
+import { findExecutable } from '../tunnel.mjs';
+import { APP_KEY_PATTERN } from '../../lib/config';
+import { isPublicHttpsUrl } from '../../lib/connect/hosts';
+import { stripTrailingSlashes } from '../../lib/url.mjs';
 import { DEFAULT_OUT as CONNECT_ON_FORGE_MANIFEST, nodeIO, type CommandIO } from './manifest-command';
 import { UNREGISTERED_APP_ID, validateManifestFile } from './validate-manifest';
 
