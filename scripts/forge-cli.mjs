@@ -17,5 +17,5 @@ if (command !== 'deploy' && command !== 'install') {
   console.error('Usage: node scripts/forge-cli.mjs deploy|install [options]');
   process.exit(2);
 }
-const { runForgeCli, nodeIO } = await import('./forge/cli.ts');
-process.exitCode = await runForgeCli(command, args, nodeIO());
+const { runForgeCli, cliNodeIO } = await import('./forge/cli.ts');
+process.exitCode = await runForgeCli(command, args, cliNodeIO());
