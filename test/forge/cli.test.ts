@@ -146,6 +146,11 @@ describe('npm run forge:deploy', () => {
     expect(stdout).toContain('npm run forge:install -- --upgrade');
   });
 
+  it('a quick tunnel URL gets one line pointing at the URL that survives restarts; a stable one does not', async () => {
+    expect((await run('deploy')).stdout).toContain('Note: a quick tunnel gets a new URL each time it starts');
+    expect((await run('deploy', ['--app-url', 'https://notes-dev.example.com'])).stdout).not.toContain('quick tunnel');
+  });
+
   it('takes APP_URL from the environment over .env.local, and --app-url over both', async () => {
     await run('deploy', [], { APP_URL: 'https://from-env.example.com' });
     await run('deploy', ['--app-url', 'https://from-flag.example.com'], { APP_URL: 'https://from-env.example.com' });
