@@ -4,5 +4,5 @@ export function tunnelUrlIn(provider: 'cloudflared' | 'ngrok', line: string): st
 export function findExecutable(name: string, env?: NodeJS.ProcessEnv): string | null;
 export function writeAppUrl(file: string, url: string): void;
 export function writeEnvValues(file: string, values: Record<string, string>): void;
-export function stableTunnel(flags: { url?: string; name?: string; provider?: string }, env: NodeJS.ProcessEnv, cwd: string): StableTunnel | null;
+export function stableTunnel(flags: { url?: string; name?: string; provider?: string }, env: Record<string, string | undefined>, cwd: string): StableTunnel | null;
 export class TunnelError extends Error {}
