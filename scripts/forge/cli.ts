@@ -3,7 +3,7 @@
  * Forge CLI (`forge` on PATH, else `npx --no-install @forge/cli`). They set the two manifest variables from the
  * app's configuration, so the deployed app calls the backend that is running now:
  *
- *   APP_URL      the remote's baseUrl (`${APP_URL}` in the manifest): for the development environment, the
+ *   APP_URL      the remote's baseUrl (`${APP_URL}` in the manifest): for a development environment, the
  *                same value `npm run dev` uses (the environment, then .env.development.local, .env.local,
  *                .env.development, .env, as `next dev` reads them; `npm run tunnel -- --write-env` puts the
  *                tunnel's URL there). Other environments take it only from the environment or --app-url.
@@ -11,8 +11,8 @@
  *                (https://developer.atlassian.com/platform/adopting-forge-from-connect/devloop/): --connect-key,
  *                else CONNECT_KEY, else the descriptor's key; production must keep the descriptor's key.
  *
- * It speaks the grammar of the Forge CLI 13.x (read from @forge/cli 13.3.0 and @forge/cli-shared 9.3.0, the
- * version it pins; the texts it recognises are quoted, with their files, in test/forge/cli.test.ts):
+ * It speaks the grammar of the Forge CLI 13.x (read from @forge/cli 13.3.0 and the @forge/cli-shared 9.3.0 it
+ * pins; the texts it recognises are quoted, with their files, in test/forge/cli.test.ts):
  *   - forge reads ./manifest.yml of the folder it runs in, so it runs in the folder of the manifest checked here;
  *   - no -e means the developer's own default environment, as forge decides it (no --environment passed on);
  *   - everything after `--` reaches forge unchanged (--approve, --no-verify, --major-version, --non-interactive…);
