@@ -6,7 +6,7 @@
  *   npm run forge:install -- --site your-site.atlassian.net
  *   npm run forge:deploy -- --help
  *
- * The command itself is lib/forge/cli.ts, loaded through forge-manifest-loader.mjs (Node 20 runs no TypeScript).
+ * The command itself is scripts/forge/cli.ts, loaded through forge-manifest-loader.mjs (Node 20 runs no TypeScript).
  */
 import { register } from 'node:module';
 
@@ -17,5 +17,5 @@ if (command !== 'deploy' && command !== 'install') {
   console.error('Usage: node scripts/forge-cli.mjs deploy|install [options]');
   process.exit(2);
 }
-const { runForgeCli, nodeIO } = await import('../lib/forge/cli.ts');
-process.exitCode = await runForgeCli(command, args, nodeIO());
+const { runForgeCli, cliNodeIO } = await import('./forge/cli.ts');
+process.exitCode = await runForgeCli(command, args, cliNodeIO());

@@ -28,6 +28,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { HostConfigError } from './config.mjs';
 import { handleForgeRest } from './forge-api.mjs';
+import { customUiCsp } from './custom-ui-csp.mjs';
 import { ForgeManifestError, modulesOf, resourceOf } from './forge-manifest.mjs';
 import { appOf, findIssue, ForgeError, forgeInstallations, installForgeApp, invokeRemote, redeliverForgeEvent, resourceOrigin, sendProductEvent, uninstallForgeApp, upgradeConnectToForge } from './forge.mjs';
 import { generalPages, issuePanels } from './descriptor.mjs';
@@ -299,7 +300,12 @@ function forgeResource(sim, { res, params }) {
   }
   if (!type) throw new HttpError(404, 'Unsupported resource file type.');
   const product = new URL(sim.config.hostUrl).origin;
-  const headers = { 'content-type': type, 'cache-control': 'no-cache', 'content-security-policy': `frame-ancestors ${product}`, 'access-control-allow-origin': '*' };
+  // An HTML document gets Forge's whole policy, computed from the file as uploaded (its inline scripts are
+  // hashed) and the manifest's permissions; the files it loads are not documents, only framing matters for them.
+  const csp = type.startsWith('text/html')
+    ? customUiCsp({ html: content.toString('utf8'), permissions: appOf(installation).manifest.permissions, site: product })
+    : `frame-ancestors ${product}`;
+  const headers = { 'content-type': type, 'cache-control': 'no-cache', 'content-security-policy': csp, 'access-control-allow-origin': '*' };
   if (path.basename(file) === 'index.html' && file === path.join(dir, 'index.html')) {
     const bridge = `<script src="/forge/bridge.js?product=${encodeURIComponent(product)}"></script>`;
     const html = content.toString('utf8');

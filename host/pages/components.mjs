@@ -2,6 +2,7 @@
  * Pieces shared by several pages: the exchange log table, notices, the user switcher and app iframes.
  */
 import { html, json } from './html.mjs';
+import { CUSTOM_UI_ALLOW, CUSTOM_UI_SANDBOX } from '../lib/custom-ui-csp.mjs';
 
 /**
  * The exchange log as a table; /static/log.js keeps it live over server-sent events.
@@ -83,12 +84,13 @@ export function appIframe(frame) {
 
 /**
  * A Forge Custom UI module in an iframe, with what host.js needs to answer its bridge calls: the app and
- * module, the origin its resources come from, and its `view.getContext()`. Forge's own sandbox flags.
+ * module, the origin its resources come from, and its `view.getContext()`. Forge's own sandbox and feature
+ * policy (lib/custom-ui-csp.mjs); its resources come with Forge's Content-Security-Policy.
  * @param {ReturnType<typeof import('../lib/forge.mjs').forgeFrame>} frame @param {string} height
  */
 export function forgeIframe(frame, height) {
   return html`<iframe class="forge-iframe" src="${frame.src}" title="${frame.title}"
   data-forge-app="${frame.appId}" data-forge-module="${frame.moduleKey}" data-forge-type="${frame.type}" data-forge-origin="${frame.origin}"
   data-issue-key="${frame.issueKey ?? ''}" data-forge-context="${json(frame.context)}" style="height:${height}"
-  sandbox="allow-downloads allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox allow-same-origin allow-scripts allow-storage-access-by-user-activation"></iframe>`;
+  sandbox="${CUSTOM_UI_SANDBOX}" allow="${CUSTOM_UI_ALLOW}"></iframe>`;
 }

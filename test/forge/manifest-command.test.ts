@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_OUT, GENERATED_HEADER, runForgeManifestCommand, type CommandIO } from '@/lib/forge/manifest-command';
+import { DEFAULT_OUT, GENERATED_HEADER, runForgeManifestCommand, type CommandIO } from '@/scripts/forge/manifest-command';
 
 const APP_ID = 'ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a';
 const FIXTURE = path.resolve(__dirname, 'fixtures/descriptor.json');

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { renderDescriptor, type Descriptor } from '@/lib/connect/descriptor';
-import { GENERATED_HEADER } from '@/lib/forge/manifest-command';
-import { translateDescriptor, type ManifestOptions } from '@/lib/forge/manifest';
-import { manifestProblems } from '@/lib/forge/validate-manifest';
+import { GENERATED_HEADER } from '@/scripts/forge/manifest-command';
+import { translateDescriptor, type ManifestOptions } from '@/scripts/forge/manifest';
+import { manifestProblems } from '@/scripts/forge/validate-manifest';
 
 const APP_ID = 'ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a';
 const APP_URL = 'https://notes.example.com';

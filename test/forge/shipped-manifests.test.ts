@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runForgeManifestCommand } from '@/lib/forge/manifest-command';
-import { validateManifestFile } from '@/lib/forge/validate-manifest';
+import { runForgeManifestCommand } from '@/scripts/forge/manifest-command';
+import { validateManifestFile } from '@/scripts/forge/validate-manifest';
 
 const ROOT = path.resolve(__dirname, '../..');
 const APP_ID = 'ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a';

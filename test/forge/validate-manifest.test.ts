@@ -1,5 +1,5 @@
 /**
- * Manifest checks: Atlassian's @forge/manifest does the schema and cross-checks; lib/forge/validate-manifest.ts
+ * Manifest checks: Atlassian's @forge/manifest does the schema and cross-checks; scripts/forge/validate-manifest.ts
  * adds only what it lacks. Each retained rule is shown to be one @forge/manifest accepts on its own.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { renderDescriptor } from '@/lib/connect/descriptor';
-import { translateDescriptor, type ForgeManifest } from '@/lib/forge/manifest';
-import { manifestProblems, validateManifestFile } from '@/lib/forge/validate-manifest';
+import { translateDescriptor, type ForgeManifest } from '@/scripts/forge/manifest';
+import { manifestProblems, validateManifestFile } from '@/scripts/forge/validate-manifest';
 
 const APP_ID = 'ari:cloud:ecosystem::app/406d303d-0393-4ec4-ad7c-1435be94583a';
 const ENV = { APP_URL: 'https://notes.example.com', CONNECT_KEY: undefined };

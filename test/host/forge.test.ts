@@ -289,7 +289,10 @@ describe('the product API for remotes, JWKS and uninstall (over HTTP)', () => {
     const base = `/forge/cdn/${installation.installationId.split('/').pop()}/notes-panel`;
     const index = await send(`${base}/index.html`, new URL(origin).host);
     expect(index.status).toBe(200);
-    expect(index.headers['content-security-policy']).toBe(`frame-ancestors ${hostUrl}`);
+    // Forge's Custom UI policy (host/lib/custom-ui-csp.mjs, test/host/custom-ui-csp.test.ts), framed by the product.
+    const policy = String(index.headers['content-security-policy']).split('; ');
+    expect(policy.find((d) => d.startsWith('frame-ancestors '))?.split(' ')).toContain(hostUrl);
+    expect(policy).toContain('form-action \'self\'');
     expect(index.body.indexOf('/forge/bridge.js')).toBeLessThan(index.body.indexOf('main.js'));
     expect((await send(`${base}/..%2F..%2Fmanifest.yml`, new URL(origin).host)).status).toBe(404);
   });

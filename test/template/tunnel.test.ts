@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as ajwt from 'atlassian-jwt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { tunnelUrlIn, writeAppUrl } from '../../scripts/tunnel.mjs';
+import { stableTunnel, TunnelError, tunnelUrlIn, writeAppUrl } from '../../scripts/tunnel.mjs';
 import { createTestDatabase, newKey, type TestDatabase } from '../helpers/db';
 import { installPayload, startKeyServer, type KeyServer } from '../helpers/product';
 import { startNode } from './helpers';
@@ -76,6 +76,63 @@ describe('npm run tunnel', () => {
     expect(run.output()).toContain('brew install cloudflared');
     expect(run.output()).toContain('ngrok config add-authtoken');
     expect(run.output()).toContain('set APP_URL to its https URL');
+  });
+
+  it('keeps one URL across restarts with a named cloudflared tunnel, stored in .env.local', async () => {
+    const dir = mkdtempSync(path.join(work, 'named-'));
+    const bin = fakeTunnel('cloudflared', [
+      '2026-12-06T02:00:00Z INF Starting tunnel tunnelID=a78a4fc8-3e57-4821-b959-8ec39fdacc95',
+      '2026-12-06T02:00:01Z INF Registered tunnel connection connIndex=0 connection=bb527b3a-8a27-467b-9fca-84972898be5c event=0 ip=198.41.200.13 location=fra08 protocol=quic',
+    ]);
+    const start = (args: string[]) => startNode([path.join(ROOT, 'scripts/tunnel.mjs'), ...args], {
+      cwd: dir, env: { PATH: `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin`, PORT: '3000' },
+    });
+    const first = start(['--url', 'https://notes-dev.example.com', '--name', 'notes-dev', '--write-env']);
+    expect(await first.waitFor('Ctrl-C stops the tunnel', 20_000)).toContain('\nAPP_URL=https://notes-dev.example.com\n');
+    expect(readFileSync(path.join(bin, 'args'), 'utf8').trim()).toBe('tunnel run --url http://localhost:3000 notes-dev');
+    expect(readFileSync(path.join(dir, '.env.local'), 'utf8')).toBe('APP_URL=https://notes-dev.example.com\nTUNNEL_URL=https://notes-dev.example.com\nTUNNEL_NAME=notes-dev\n');
+    await first.stop('SIGINT');
+
+    // A restart, with no flags: the same tunnel and the same URL, so nothing to redeploy.
+    const again = start([]);
+    const output = await again.waitFor('Ctrl-C stops the tunnel', 20_000);
+    expect(output).toContain('APP_URL=https://notes-dev.example.com\n');
+    expect(output).toContain('stays the same when the tunnel restarts');
+    expect(readFileSync(path.join(bin, 'args'), 'utf8').trim()).toBe('tunnel run --url http://localhost:3000 notes-dev');
+    await again.stop('SIGINT');
+  });
+
+  it('keeps one URL across restarts with an ngrok domain (--url alone)', async () => {
+    const bin = fakeTunnel('ngrok', ['{"lvl":"info","msg":"started tunnel","obj":"tunnels","name":"command_line","addr":"http://localhost:3000","url":"https://calm-otter-example.ngrok-free.dev"}']);
+    const run = tunnel(['--url', 'https://calm-otter-example.ngrok-free.dev'], bin);
+    const output = await run.waitFor('Ctrl-C stops the tunnel', 20_000);
+    expect(output).toContain('APP_URL=https://calm-otter-example.ngrok-free.dev\n');
+    expect(readFileSync(path.join(bin, 'args'), 'utf8').trim()).toBe('http 3000 --url https://calm-otter-example.ngrok-free.dev --log stdout --log-format json');
+    await run.stop('SIGTERM');
+  });
+
+  it('a quick tunnel says its URL changes on restart and where the stable setup is', async () => {
+    const bin = fakeTunnel('cloudflared', [`INF |  ${TUNNEL}  |`]);
+    const run = tunnel([], bin);
+    expect(await run.waitFor('Ctrl-C stops the tunnel', 20_000)).toContain('A tunnel URL that survives restarts');
+    await run.stop('SIGTERM');
+  });
+
+  it('refuses a stable-URL setting it cannot serve', () => {
+    const refuse = (flags: Record<string, string>, env: Record<string, string> = {}) => {
+      try {
+        stableTunnel(flags, env, work);
+      } catch (err) {
+        expect(err).toBeInstanceOf(TunnelError);
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refuse({}, { TUNNEL_NAME: 'notes-dev' })).toContain('needs TUNNEL_URL');
+    expect(refuse({ url: 'http://notes-dev.example.com' })).toContain('https');
+    expect(refuse({ url: 'https://notes-dev.example.com/app' })).toContain('bare https origin');
+    expect(refuse({ url: 'https://notes-dev.example.com', provider: 'cloudflared' })).toContain('--name');
+    expect(stableTunnel({}, { TUNNEL_URL: 'https://x.ngrok-free.dev' }, work)).toEqual({ url: 'https://x.ngrok-free.dev', provider: 'ngrok' });
   });
 
   it('finds the tunnel URL in either tool\'s output, and nothing else', () => {

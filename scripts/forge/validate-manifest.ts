@@ -10,8 +10,8 @@
  * scope that token needs, a `fetch.backend` remote declares the fetch operation, no scope twice, 200 KB.
  */
 import { readFile } from 'node:fs/promises';
-import { isPublicHttpsUrl } from '../connect/hosts';
-import { FORGE_APP_ID_PATTERN } from './config';
+import { isPublicHttpsUrl } from '../../lib/connect/hosts';
+import { FORGE_APP_ID_PATTERN } from '../../lib/forge/config';
 import { MODULE_KEY_PATTERN } from './manifest';
 
 /** "The Forge platform enforces a maximum file size limit of 200 KB for the manifest.yml file." */

@@ -8,10 +8,10 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify } from 'yaml';
-import { ConfigError } from '../config';
-import { DescriptorError, renderDescriptor } from '../connect/descriptor';
-import { envValue } from '../env.mjs';
-import { parseForgeAppId } from './config';
+import { ConfigError } from '../../lib/config';
+import { DescriptorError, renderDescriptor } from '../../lib/connect/descriptor';
+import { envValue } from '../../lib/env.mjs';
+import { parseForgeAppId } from '../../lib/forge/config';
 import { MIGRATION_COMMITMENTS, translateDescriptor, type ForgeManifest, type ManifestWarning, type MigrationCommitment, type Product } from './manifest';
 import { mergeNativeManifest } from './manifest-merge';
 import { UNREGISTERED_APP_ID, validateManifestFile } from './validate-manifest';
@@ -146,7 +146,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   if (check.errors.length) {
     await rm(candidate, { force: true });
     if (created) await rm(created, { recursive: true, force: true });
-    io.stderr(`Error: the generated manifest would be invalid (@forge/manifest and lib/forge/validate-manifest.ts), so nothing was written:\n${check.errors.map((p) => `- ${p}\n`).join('')}`);
+    io.stderr(`Error: the generated manifest would be invalid (@forge/manifest and scripts/forge/validate-manifest.ts), so nothing was written:\n${check.errors.map((p) => `- ${p}\n`).join('')}`);
     return 1;
   }
 

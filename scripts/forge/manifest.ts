@@ -17,7 +17,7 @@
  * - https://developer.atlassian.com/platform/adopting-forge-from-connect/how-to-adopt/
  * - https://github.com/atlassian-forks/connect-to-forge/blob/main/src/convert.ts  (lifecycle, webhook keys, scope names)
  */
-import type { Descriptor } from '../connect/descriptor';
+import type { Descriptor } from '../../lib/connect/descriptor';
 
 export type Product = 'jira' | 'confluence';
 
