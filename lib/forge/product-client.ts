@@ -83,3 +83,18 @@ export function forgeApiBase(apiBaseUrl: string | undefined, allowLocalApi: bool
   }
   return base;
 }
+
+/**
+ * Atlassian's platform APIs at the root of the API origin (`/app/report-accounts/`, not under
+ * `/ex/jira/<cloudId>`), as the app, with the invocation's system token. Same pinning as
+ * {@link forgeProductClient}: the origin of the FIT's `app.apiBaseUrl` must be https://api.atlassian.com
+ * (or the local simulator), and the token goes nowhere else.
+ *
+ * @example await forgePlatformClient(forge).fetch('/app/report-accounts/', { method: 'POST', body })
+ */
+export function forgePlatformClient(forge: ForgeRemoteRequest, options: ForgeProductClientOptions = {}): ProductClient {
+  const { origin } = forgeApiBase(forge.invocation.apiBaseUrl, options.allowLocalApi ?? localApiAllowed());
+  if (!forge.appSystemToken) throw new ProductApiError('APP_TOKEN_UNAVAILABLE', 'Forge sent no app system token with this invocation.');
+  const token = forge.appSystemToken;
+  return productClient({ origin, path: '' }, options, { authorization: async () => `Bearer ${token}` });
+}
