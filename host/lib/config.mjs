@@ -14,6 +14,7 @@
  *   HOST_FORGE_AUTO_INSTALL      a site name: once HOST_AUTO_INSTALL has installed the Connect app there,
  *                                upgrade it to Forge (or install the Forge app if no Connect app is there)
  *   HOST_FORGE_RETRY_DELAY_MS    first delay between event retries (default 1000, doubling)
+ *   HOST_PRIVACY_CYCLE_PERIOD    a `Cycle-Period` header for report-accounts answers (default: none sent)
  */
 import path from 'node:path';
 import { envValue as value } from '../../lib/env.mjs';
@@ -42,6 +43,7 @@ export class HostConfigError extends Error {
  * @property {Record<string, string | undefined>} forgeVariables  values of manifest variables
  * @property {string | null} forgeAutoInstall
  * @property {number} forgeRetryDelayMs
+ * @property {string | null} privacyCyclePeriod
  */
 
 /**
@@ -82,6 +84,7 @@ export function parseHostConfig(env = process.env, cwd = process.cwd()) {
     forgeVariables: { ...env, APP_URL: appUrl },
     forgeAutoInstall,
     forgeRetryDelayMs: retryDelay,
+    privacyCyclePeriod: value(env, 'HOST_PRIVACY_CYCLE_PERIOD') ?? null,
   };
 }
 
