@@ -30,6 +30,8 @@ const env = {
   CONNECT_INSTALL_KEYS_URL: `${hostUrl}/install-keys`,
   CONNECT_OAUTH_URL: hostUrl,
   NEXT_DIST_DIR: '.next-e2e',
+  // The Vercel Cron route's secret (lib/privacy/cron.ts); e2e/privacy.spec.ts calls the route with it.
+  CRON_SECRET: process.env.E2E_CRON_SECRET ?? 'e2e-cron-secret-0123456789abcdef',
 };
 
 // The Forge door: the app trusts the simulator's FIT key set, plain http on loopback, which the one transport
