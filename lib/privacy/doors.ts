@@ -24,10 +24,10 @@ export const FORGE_REPORT_PATH = '/app/report-accounts/';
 
 /** @example const endpoint = connectReportEndpoint(tenant); */
 export function connectReportEndpoint(tenant: HostClientTenant, options: HostClientOptions = {}): ReportEndpoint {
-  return { door: 'connect', client: hostClient(tenant, options).asApp(), path: CONNECT_REPORT_PATH };
+  return { door: 'connect', client: hostClient(tenant, options).asApp(), path: CONNECT_REPORT_PATH, timeoutMs: options.timeoutMs };
 }
 
 /** Throws APP_TOKEN_UNAVAILABLE when the invocation carries no system token. @example forgeReportEndpoint(forge) */
 export function forgeReportEndpoint(forge: ForgeRemoteRequest, options: ForgeProductClientOptions = {}): ReportEndpoint {
-  return { door: 'forge', client: forgePlatformClient(forge, options), path: FORGE_REPORT_PATH };
+  return { door: 'forge', client: forgePlatformClient(forge, options), path: FORGE_REPORT_PATH, timeoutMs: options.timeoutMs };
 }

@@ -49,7 +49,11 @@ export interface ReportEndpoint {
   door: 'connect' | 'forge';
   client: ProductClient;
   path: string;
+  /** The whole exchange, body included, at most this long. Default 10 000 ms. */
+  timeoutMs?: number;
 }
+
+const DEFAULT_EXCHANGE_TIMEOUT_MS = 10_000;
 
 /**
  * Reports one batch. Only accounts that were sent are ever returned, so an answer can never make the app
@@ -61,10 +65,26 @@ export async function reportAccounts(endpoint: ReportEndpoint, accounts: Reporte
   if (accounts.length < 1 || accounts.length > REPORT_BATCH_SIZE) {
     throw new RangeError(`A report names 1 to ${REPORT_BATCH_SIZE} accounts, not ${accounts.length}.`);
   }
+  // The client's own timeout ends at the response headers; this one also bounds reading the answer, so a run
+  // inside Forge's 5 s cannot hang on a slow body.
+  const timeoutMs = endpoint.timeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS;
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    return await exchange(endpoint, accounts, signal);
+  } catch (err) {
+    if (signal.aborted) {
+      throw new ProductApiError('PRODUCT_TIMEOUT', `The personal data reporting API did not answer within ${timeoutMs} ms.`);
+    }
+    throw err;
+  }
+}
+
+async function exchange(endpoint: ReportEndpoint, accounts: ReportedAccount[], signal: AbortSignal): Promise<ReportAnswer> {
   const response = await endpoint.client.fetch(endpoint.path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ accounts: accounts.map(({ accountId, updatedAt }) => ({ accountId, updatedAt })) }),
+    signal,
   });
   const cycleSeconds = parseCyclePeriod(response.headers.get('cycle-period'));
   if (response.status === 429) {

@@ -318,3 +318,20 @@ describe('display name cache erasure', () => {
     expect(names.size).toBe(1);
   });
 });
+
+describe('report-accounts timeout', () => {
+  it('an answer whose body never ends is PRODUCT_TIMEOUT within the exchange timeout', async () => {
+    const { startServer: start } = await import('../helpers/fake-product-api');
+    const slow = await start((_hit, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"accounts":[');
+    });
+    try {
+      const tenant = { clientKey: 'c', baseUrl: slow.origin, sharedSecret: 's'.repeat(32), oauthClientId: null };
+      const endpoint = { ...connectReportEndpoint(tenant, { appKey: 'k' }), timeoutMs: 200 };
+      await expect(reportAccounts(endpoint, [{ accountId: ACTIVE, updatedAt: T0.toISOString() }])).rejects.toMatchObject({ code: 'PRODUCT_TIMEOUT' });
+    } finally {
+      await slow.close();
+    }
+  });
+});
