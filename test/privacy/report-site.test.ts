@@ -230,10 +230,11 @@ forEachDatabase('personal data reporting, Connect door', (t: DatabaseContext) =>
     expect((await run()).outcome).toBe('completed');
   });
 
-  it('two runs at once (two instances): one reports, the other is busy', async () => {
+  it('two runs at once (two instances): the accounts are reported once', async () => {
     await addNotes(ids(3));
     const outcomes = (await Promise.all([run(), run()])).map((r) => r.outcome).sort();
-    expect(outcomes).toEqual(['busy', 'completed']);
+    // The second run either finds the lease held (busy) or, if the first already finished, the cycle done.
+    expect([['busy', 'completed'], ['completed', 'not-due']]).toContainEqual(outcomes);
     expect(fake.state.batches).toHaveLength(1);
   });
 
