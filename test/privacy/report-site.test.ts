@@ -270,6 +270,15 @@ forEachDatabase('personal data reporting, Connect door', (t: DatabaseContext) =>
     expect((await runPrivacyReports({ db: t.db, tenants: t.store }, { now })).sites).toBe(0);
   });
 
+  it('a site\'s reporting state goes with the site (purge, or a merge into another site)', async () => {
+    await addNotes([ACTIVE]);
+    await run();
+    await t.db.note.deleteMany({ where: { siteId: tenant.siteId } });
+    await t.db.tenant.deleteMany({ where: { siteId: tenant.siteId } });
+    await t.db.site.delete({ where: { id: tenant.siteId } });
+    expect(await t.db.privacyReport.count({ where: { siteId: tenant.siteId } })).toBe(0);
+  });
+
   it('the scheduled run stops at maxSites and says so', async () => {
     for (let i = 0; i < 3; i++) await t.store.saveInstall(installPayload({ clientKey: `m${i}-${Math.random().toString(36).slice(2, 8)}`, baseUrl: `https://m${i}-${Math.random().toString(36).slice(2, 8)}.atlassian.net` }), { iat: 1 });
     const summary = await runPrivacyReports({ db: t.db, tenants: t.store }, { now, maxSites: 2 });
