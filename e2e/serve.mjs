@@ -33,6 +33,8 @@ const env = {
   // The suite runs as a paid listing: every simulated site starts licensed (HOST_LICENSE below), and
   // e2e/license.spec.ts lets one lapse to see the panels refuse writes and say why.
   LICENSE_REQUIRED: 'true',
+  // The Vercel Cron route's secret (lib/privacy/cron.ts); e2e/privacy.spec.ts calls the route with it.
+  CRON_SECRET: process.env.E2E_CRON_SECRET ?? 'e2e-cron-secret-0123456789abcdef',
 };
 
 // The Forge door: the app trusts the simulator's FIT key set, plain http on loopback, which the one transport

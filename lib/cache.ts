@@ -75,6 +75,18 @@ export class LruCache<V> {
     if (expected === undefined || this.#entries.get(key)?.value === expected) this.#entries.delete(key);
   }
 
+  /** Removes every entry whose key satisfies `predicate` (an erasure that must reach all copies). Returns how many. */
+  deleteWhere(predicate: (key: string) => boolean): number {
+    let removed = 0;
+    for (const key of [...this.#entries.keys()]) {
+      if (predicate(key)) {
+        this.#entries.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   clear(): void {
     this.#entries.clear();
   }

@@ -15,6 +15,7 @@
  *                                upgrade it to Forge (or install the Forge app if no Connect app is there)
  *   HOST_FORGE_RETRY_DELAY_MS    first delay between event retries (default 1000, doubling)
  *   HOST_LICENSE                 active|inactive: the app's license on every site created (default: none, license.mjs)
+ *   HOST_PRIVACY_CYCLE_PERIOD    a `Cycle-Period` header for report-accounts answers (default: none sent)
  */
 import path from 'node:path';
 import { envValue as value } from '../../lib/env.mjs';
@@ -44,6 +45,7 @@ export class HostConfigError extends Error {
  * @property {string | null} forgeAutoInstall
  * @property {number} forgeRetryDelayMs
  * @property {import('./license.mjs').LicenseState | undefined} license  HOST_LICENSE: the license new sites start with
+ * @property {string | null} privacyCyclePeriod
  */
 
 /**
@@ -87,6 +89,7 @@ export function parseHostConfig(env = process.env, cwd = process.cwd()) {
     forgeAutoInstall,
     forgeRetryDelayMs: retryDelay,
     license: /** @type {import('./license.mjs').LicenseState | undefined} */ (license),
+    privacyCyclePeriod: value(env, 'HOST_PRIVACY_CYCLE_PERIOD') ?? null,
   };
 }
 

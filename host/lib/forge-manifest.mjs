@@ -101,6 +101,7 @@ export function modulesOf(app) {
     /** @type {UiModule[]} */ issuePanels: list('jira:issuePanel'),
     /** @type {UiModule[]} */ globalPages: list('jira:globalPage'),
     /** @type {Trigger[]} */ triggers: list('trigger'),
+    /** @type {{ key: string, endpoint?: string, function?: string, interval: string }[]} */ scheduledTriggers: list('scheduledTrigger'),
     /** @type {{ key: string, endpoint?: string, function?: string }[]} */ preUninstall: list('preUninstall'),
     /** @type {Endpoint[]} */ endpoints: list('endpoint'),
   };

@@ -265,6 +265,27 @@ export async function sendProductEvent(sim, site, { eventType, issueKey, account
 }
 
 /**
+ * Fires the app's `scheduledTrigger` modules that call an endpoint, now (Forge fires them on their
+ * `interval`; the simulator waits to be asked: dashboard, CLI, tests). Each goes to its endpoint as Forge
+ * sends a backend invocation: POST, a FIT whose `app.module` is `{ type: 'core:endpoint', key: <endpoint> }`
+ * and which has no `principal`, the system token if the endpoint asks for it, 5 s, up to 4 retries.
+ * @param {Simulator} sim @param {Site} site @returns {Promise<ForgeDelivery[]>}
+ */
+export async function runScheduledTriggers(sim, site) {
+  const deliveries = [];
+  for (const installation of installedForgeApps(site)) {
+    for (const trigger of modulesOf(appOf(installation)).scheduledTriggers.filter((t) => t.endpoint)) {
+      const endpointKey = /** @type {string} */ (trigger.endpoint);
+      const delivery = newDelivery(installation, `scheduledTrigger ${trigger.key}`, endpointKey, endpointKey, { context: { cloudId: site.cloudId, moduleKey: trigger.key } });
+      await deliver(sim, site, installation, delivery, 'core:endpoint');
+      deliveries.push(delivery);
+    }
+  }
+  if (!deliveries.length) throw new ForgeError(`No Forge app on ${site.name} has a scheduledTrigger with an endpoint.`);
+  return deliveries;
+}
+
+/**
  * Sends a delivery again with the same payload (what Forge does on a retry), as a new round of attempts.
  * @param {Simulator} sim @param {Site} site @param {string} id
  */

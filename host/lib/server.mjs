@@ -22,6 +22,12 @@
  *   /sites/<site>/_forge/…                    what host.js calls for the bridge: invoke, unsupported calls
  *   /sites/<site>/_admin/forge-…              install, upgrade, uninstall, product events, redelivery
  *   /forge-api/ex/jira/<cloudId>/rest/…       product REST API for remotes (the tokens it minted only)
+ *   /sites/<site>/_admin/forge-scheduled      fire the app's scheduled triggers now
+ *
+ * Personal data reporting (privacy.mjs):
+ *   /sites/<site>/rest/atlassian-connect/latest/report-accounts   Connect (app JWT)
+ *   /forge-api/app/report-accounts/           Forge (system token)
+ *   /_admin/accounts                          close, mark updated or reopen an account; rate-limit reports
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -30,7 +36,8 @@ import { HostConfigError } from './config.mjs';
 import { handleForgeRest } from './forge-api.mjs';
 import { customUiCsp } from './custom-ui-csp.mjs';
 import { ForgeManifestError, modulesOf, resourceOf } from './forge-manifest.mjs';
-import { appOf, findIssue, ForgeError, forgeInstallations, installForgeApp, invokeRemote, redeliverForgeEvent, resourceOrigin, sendProductEvent, uninstallForgeApp, upgradeConnectToForge } from './forge.mjs';
+import { appOf, findIssue, ForgeError, forgeInstallations, installForgeApp, invokeRemote, redeliverForgeEvent, resourceOrigin, runScheduledTriggers, sendProductEvent, uninstallForgeApp, upgradeConnectToForge } from './forge.mjs';
+import { changeAccount, handleConnectReport, handleForgeReport, PrivacyError, rateLimitReports } from './privacy.mjs';
 import { generalPages, issuePanels } from './descriptor.mjs';
 import { HttpError, isSameOrigin, readFields, redirect, Router, send, sendHtml, sendJson, wantsJson } from './http.mjs';
 import { moduleContext } from './iframe.mjs';
@@ -191,7 +198,26 @@ function routes(sim) {
       const below = ctx.params.path.slice('/rest/plugins/1.0'.length) || '/';
       return sim.upm.handle(sim, s, ctx, below, `/sites/${s.name}`);
     })
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/rest\/atlassian-connect\/latest\/report-accounts$/, (ctx) => handleConnectReport(sim, site(ctx), ctx))
     .on('*', /^\/sites\/(?<site>[^/]+)(?<path>\/rest\/.*)$/, (ctx) => handleRest(sim, site(ctx), ctx, ctx.params.path))
+    .on('POST', /^\/forge-api\/app\/report-accounts\/?$/, (ctx) => handleForgeReport(sim, ctx))
+    .on('POST', /^\/_admin\/accounts$/, guarded(sim, async (ctx) => {
+      const fields = await readFields(ctx.req);
+      const back = fields.back ?? '/';
+      if (fields.action === 'rate-limit') {
+        rateLimitReports(sim, Number(fields.count ?? 1), Number(fields.retryAfter ?? 60));
+        return respond(ctx, 200, `The next ${Number(fields.count ?? 1)} report(s) will be answered 429.`, {}, back);
+      }
+      const action = fields.action === 'close' || fields.action === 'update' || fields.action === 'reopen' ? fields.action : undefined;
+      if (!action) throw new HttpError(400, 'action must be close, update, reopen or rate-limit.');
+      try {
+        changeAccount(sim, String(fields.accountId ?? ''), action);
+      } catch (err) {
+        if (err instanceof PrivacyError) throw new HttpError(400, err.message);
+        throw err;
+      }
+      respond(ctx, 200, `Account ${String(fields.accountId)} ${action === 'close' ? 'closed' : action === 'update' ? 'marked updated' : 'reopened'}.`, {}, back);
+    }))
     // Forge
     .on('GET', /^\/forge\/jwks\.json$/, ({ res, url }) => {
       sim.log.add({ direction: 'app→product', kind: 'forge', method: 'GET', url: url.toString(), status: 200, note: 'Forge JWKS fetched' });
@@ -219,7 +245,7 @@ function routes(sim) {
       sim.log.add({ site: s.name, direction: 'browser→product', kind: 'forge', note: `bridge call "${String(fields.name ?? '').slice(0, 80)}" from ${String(fields.moduleKey ?? '').slice(0, 80)} is not supported by the simulator (rejected in the iframe)` });
       sendJson(ctx.res, 200, { ok: true });
     }))
-    .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/(?<action>forge-install|forge-upgrade|forge-uninstall|forge-event)$/, guarded(sim, (ctx) => forgeAdmin(sim, site(ctx), ctx)))
+    .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/(?<action>forge-install|forge-upgrade|forge-uninstall|forge-event|forge-scheduled)$/, guarded(sim, (ctx) => forgeAdmin(sim, site(ctx), ctx)))
     .on('POST', /^\/sites\/(?<site>[^/]+)\/_admin\/forge-events\/(?<id>[\w-]+)\/redeliver$/, guarded(sim, async (ctx) => {
       const s = site(ctx);
       const { back } = await readFields(ctx.req);
@@ -248,6 +274,10 @@ async function forgeAdmin(sim, site, ctx) {
     case 'forge-uninstall': {
       const installation = await uninstallForgeApp(sim, site, fields.appId ? String(fields.appId) : undefined);
       return respond(ctx, 200, `Uninstalled the Forge app from ${site.name}.`, { installation: forgeInstallationSummary(installation), deliveries: deliveriesOf(site, installation) }, back);
+    }
+    case 'forge-scheduled': {
+      const deliveries = await runScheduledTriggers(sim, site);
+      return respond(ctx, 200, deliveries.map((d) => `Ran ${d.eventType}: ${d.status ?? 'no answer'} after ${d.attempts.length} attempt(s).`).join(' '), { deliveries: deliveries.map(forgeDeliverySummary) }, back);
     }
     case 'forge-event': {
       const deliveries = await sendProductEvent(sim, site, { eventType: String(fields.event ?? ''), issueKey: String(fields.issue ?? ''), accountId: user.accountId });

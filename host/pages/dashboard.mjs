@@ -4,6 +4,7 @@
  */
 import { generalPages } from '../lib/descriptor.mjs';
 import { forgeInstallations } from '../lib/forge.mjs';
+import { accountChanges, TEST_ACCOUNTS } from '../lib/privacy.mjs';
 import { siteBaseUrl } from '../lib/store.mjs';
 import { html, layout } from './html.mjs';
 import { logTable, notices } from './components.mjs';
@@ -39,6 +40,15 @@ ${notices(url)}
     <button>Create site</button>
   </form>
 </section>
+<section class="card privacy" data-privacy>
+  <h2>Personal data reporting</h2>
+  <p>Apps report the accounts they store data for (<code>report-accounts</code>); closed accounts are answered <code>closed</code>,
+  accounts marked updated <code>updated</code>. Atlassian's test ids: <code>${TEST_ACCOUNTS.active}</code> (active),
+  <code>${TEST_ACCOUNTS.closed}</code> (closed).</p>
+  <form method="post" action="/_admin/accounts"><input type="hidden" name="action" value="rate-limit">
+    <label>Answer the next <input name="count" type="number" min="0" max="100" value="1" size="3"> report(s) with 429,
+    Retry-After <input name="retryAfter" type="number" min="0" max="86400" value="60" size="5"> s</label> <button>Rate-limit reports</button></form>
+</section>
 <section class="card">
   <h2>Recent exchanges <small><a href="/log">full log</a></small></h2>
   ${logTable(sim.log.list({ limit: 25 }), { limit: 25 })}
@@ -67,6 +77,7 @@ function siteCard(sim, site, descriptorUrl) {
   </form>
   ${forgeCard(site)}
   ${marketplaceCard(site)}
+  ${accountsCard(sim, site)}
 </article>`;
 }
 
@@ -99,6 +110,7 @@ function forgeCard(site) {
     <h4>Forge</h4>
     ${forge.length ? html`<ul>${forge.map((i) => html`<li><code>${i.appId}</code> <span class="state state-${i.state}">${i.state}</span> <small>${i.installationId}${i.connectAppKey ? ` · upgraded from ${i.connectAppKey}` : ''}</small></li>`)}</ul>` : html`<p class="muted">No Forge app installed.</p>`}
     <div class="actions">
+      ${installed.length ? action('forge-scheduled', 'Run scheduled triggers') : ''}
       ${installed.length ? action('forge-uninstall', 'Uninstall Forge app') : connect.length === 1 ? action('forge-upgrade', `Upgrade ${connect[0].appKey} to Forge`) : action('forge-install', 'Install Forge app')}
     </div>
   </div>`;
@@ -125,4 +137,24 @@ function installationRow(site, i) {
       <form method="post" action="/sites/${site.name}/_admin/install"><input type="hidden" name="descriptorUrl" value="${i.descriptorUrl}"><button>${i.state === 'uninstalled' ? 'Install again' : 'Reinstall'}</button></form>
     </td>
   </tr>`;
+}
+
+/**
+ * The site's users as Atlassian accounts: close one, mark its profile updated, or reopen it. Accounts are
+ * Atlassian's, so a change applies to every site and app.
+ * @param {import('../lib/simulator.mjs').Simulator} sim @param {import('../lib/store.mjs').Site} site
+ */
+function accountsCard(sim, site) {
+  const changes = accountChanges(sim);
+  const button = (/** @type {string} */ accountId, /** @type {string} */ action, /** @type {string} */ label) => html`<form method="post" action="/_admin/accounts">
+      <input type="hidden" name="accountId" value="${accountId}"><input type="hidden" name="action" value="${action}"><button>${label}</button></form>`;
+  return html`<div class="accounts" data-accounts>
+    <h4>Accounts</h4>
+    <table><tbody>${site.users.map((u) => {
+      const status = changes[u.accountId]?.status ?? 'active';
+      return html`<tr data-account="${u.accountId}"><td>${u.displayName}<br><code>${u.accountId}</code></td>
+        <td><span class="state state-${status}" data-account-status="${status}">${status}</span></td>
+        <td class="actions">${status === 'closed' ? button(u.accountId, 'reopen', 'Reopen') : html`${button(u.accountId, 'close', 'Close account')}${button(u.accountId, 'update', 'Mark updated')}`}</td></tr>`;
+    })}</tbody></table>
+  </div>`;
 }

@@ -83,3 +83,22 @@ export function forgeApiBase(apiBaseUrl: string | undefined, allowLocalApi: bool
   }
   return base;
 }
+
+/**
+ * Atlassian's platform APIs at the root of the API (`/app/report-accounts/`, not under
+ * `/ex/jira/<cloudId>`), as the app, with the invocation's system token. Same pinning as
+ * {@link forgeProductClient}: the origin of the FIT's `app.apiBaseUrl` must be https://api.atlassian.com
+ * (or the local simulator), and the token goes nowhere else.
+ *
+ * @example await forgePlatformClient(forge).fetch('/app/report-accounts/', { method: 'POST', body })
+ */
+export function forgePlatformClient(forge: ForgeRemoteRequest, options: ForgeProductClientOptions = {}): ProductClient {
+  const base = forgeApiBase(forge.invocation.apiBaseUrl, options.allowLocalApi ?? localApiAllowed());
+  // The API's root is apiBaseUrl without its product part: https://api.atlassian.com for
+  // https://api.atlassian.com/ex/jira/<cloudId> (the simulator's stand-in has a path prefix).
+  const root = /^(.*)\/ex\/[a-z]+\/[^/]+$/i.exec(base.path)?.[1];
+  if (root === undefined) throw new ProductApiError('URL_NOT_ALLOWED', 'The Forge invocation token\'s app.apiBaseUrl does not end in /ex/<product>/<cloudId>.');
+  if (!forge.appSystemToken) throw new ProductApiError('APP_TOKEN_UNAVAILABLE', 'Forge sent no app system token with this invocation.');
+  const token = forge.appSystemToken;
+  return productClient({ origin: base.origin, path: root }, options, { authorization: async () => `Bearer ${token}` });
+}

@@ -88,6 +88,17 @@ export class DisplayNameCache {
     this.#cache.set(key(siteId, viewer, accountId), value);
   }
 
+  /**
+   * Drops every name cached for or by this account, on any site (personal data reporting: the account was
+   * closed or its profile changed, lib/privacy/). Returns how many entries went.
+   */
+  forgetAccount(accountId: string): number {
+    return this.#cache.deleteWhere((k) => {
+      const [, viewer, subject] = JSON.parse(k) as [string, string | null, string];
+      return subject === accountId || viewer === accountId;
+    });
+  }
+
   clear(): void {
     this.#cache.clear();
   }

@@ -131,7 +131,7 @@ describe.each(DIALECTS)('applyMigrations [%s]', (dialect) => {
       const types = await query(url, 'SELECT DISTINCT typeof("started_at") AS s, typeof("finished_at") AS f, typeof("applied_steps_count") AS n FROM "_prisma_migrations"');
       expect(types).toEqual([{ s: 'integer', f: 'integer', n: 'integer' }]);
     }
-    expect(await tableNames(url)).toEqual(['ForgeInstallation', 'Note', 'Site', 'Tenant', 'WebhookDelivery', '_prisma_migrations']);
+    expect(await tableNames(url)).toEqual(['ForgeInstallation', 'Note', 'PrivacyReport', 'Site', 'Tenant', 'WebhookDelivery', '_prisma_migrations']);
   });
 
   it('is idempotent: a second run applies nothing', async () => {

@@ -25,7 +25,11 @@ async function preSitesDatabase(dialect: Dialect): Promise<{ url: string; db: Db
   const dir = path.join(tmp, 'migrations');
   cpSync(migrationsPath(dialect), dir, { recursive: true });
   const before = path.join(tmp, 'before');
-  cpSync(dir, before, { recursive: true, filter: (src) => !src.includes(SITES_MIGRATION) && !/[/\\]2999/.test(src) });
+  // The database as it was before the Site migration: every migration older than it (later ones build on Site).
+  cpSync(dir, before, { recursive: true, filter: (src) => {
+    const folder = /[/\\](\d{14})_[^/\\]*$/.exec(src);
+    return !folder || folder[1] < SITES_MIGRATION.slice(0, 14);
+  } });
   let url: string;
   if (dialect === 'sqlite') {
     url = `file:${path.join(tmp, 'old.db')}`;

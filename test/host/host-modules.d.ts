@@ -15,3 +15,4 @@ declare module '*/host/lib/forge.mjs';
 declare module '*/host/lib/forge-manifest.mjs';
 declare module '*/host/lib/forge-api.mjs';
 declare module '*/host/lib/server.mjs';
+declare module '*/host/lib/privacy.mjs';

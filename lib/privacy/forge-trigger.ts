@@ -1,0 +1,91 @@
+/**
+ * The Forge door's personal data reporting: `POST /api/forge/privacy-report`, called by the
+ * `scheduledTrigger` `privacy-report` through the endpoint `forge-privacy-report` (forge/manifest.yml).
+ *
+ * A remote has a Forge credential only inside an invocation: the scheduled trigger's request carries a FIT
+ * and, because the endpoint asks for it, the app system token (`x-forge-oauth-system`). So this is where a
+ * Forge-only site reports, for its own site only, with that token.
+ *
+ * Who may call: a FIT minted for this endpoint by a scheduled trigger — `app.module` is
+ * `{ type: 'core:endpoint', key: 'forge-privacy-report' }` and there is no `principal`. Anything else (a UI
+ * module's token replayed here via invokeRemote, an event's token, a user's) is 403 FORBIDDEN before any
+ * state is read: every FIT of the app verifies, so the module decides.
+ *
+ * Forge gives the remote 5 s and retries a failure 4 times. The run stops starting requests after 3 s and
+ * bounds each at 1.5 s, so it answers in time; what remains waits for the next hourly trigger, from the
+ * cursor. A report that failed or was rate-limited is still answered 200: it is recorded (retryAt) and a
+ * Forge retry a few seconds later could only break the Retry-After.
+ */
+import { ConnectError } from '../connect/errors';
+import { ProductApiError } from '../connect/product-error';
+import { getDb, type Db } from '../db/client';
+import { verifyForgeRequest, type ForgeInvocation, type VerifyForgeInvocationTokenOptions } from '../forge/invocation-token';
+import type { ForgeProductClientOptions } from '../forge/product-client';
+import { forgeRemoteOptions } from '../forge/remote';
+import { forgeSiteClaims } from '../forge/site-claims';
+import { log } from '../log';
+import { siteStore, type SiteStore } from '../sites/store';
+import { forgeReportEndpoint } from './doors';
+import { reportSite, type ReportSiteOptions, type SiteReport } from './report-site';
+
+/** The manifest's endpoint key for this route (forge/manifest.yml). */
+export const PRIVACY_ENDPOINT_KEY = 'forge-privacy-report';
+/** The module type of FITs Forge mints for backend invocations of an endpoint. */
+export const ENDPOINT_MODULE_TYPE = 'core:endpoint';
+
+/** Time this run may spend starting requests, and the longest one request may take. */
+const RUN_BUDGET_MS = 3_000;
+const REQUEST_TIMEOUT_MS = 1_500;
+
+export interface ForgeTriggerDeps {
+  verify: VerifyForgeInvocationTokenOptions;
+  sites: SiteStore;
+  db: Db;
+  report?: Omit<ReportSiteOptions, 'deadline'>;
+  product?: ForgeProductClientOptions;
+}
+
+/** The app's dependencies. */
+export function forgeTriggerDeps(): ForgeTriggerDeps {
+  return { verify: forgeRemoteOptions(), sites: siteStore(), db: getDb() };
+}
+
+/**
+ * Whether a verified FIT was minted for this route's scheduled trigger. Small and self-contained on purpose:
+ * the same rule as a route's entry in a manifest-derived module table.
+ *
+ * @example assertPrivacyTrigger(invocation) // throws ConnectError FORBIDDEN otherwise
+ */
+export function assertPrivacyTrigger(invocation: ForgeInvocation): void {
+  const module = invocation.module;
+  if (module?.type !== ENDPOINT_MODULE_TYPE || module.key !== PRIVACY_ENDPOINT_KEY || invocation.accountId !== undefined) {
+    throw new ConnectError('FORBIDDEN', 'This endpoint only answers its scheduled trigger.');
+  }
+}
+
+/**
+ * Verifies the trigger's FIT and reports its site for a few seconds.
+ *
+ * @example return Response.json(await receivePrivacyTrigger(request, forgeTriggerDeps()));
+ */
+export async function receivePrivacyTrigger(request: Request, deps: ForgeTriggerDeps): Promise<SiteReport | { outcome: 'failed'; error: string }> {
+  const forge = await verifyForgeRequest(request, deps.verify);
+  assertPrivacyTrigger(forge.invocation);
+  const installation = await deps.sites.resolveForgeInstallation(forgeSiteClaims(forge.invocation));
+  await request.body?.cancel().catch(() => undefined);
+  let endpoint;
+  try {
+    endpoint = forgeReportEndpoint(forge, { timeoutMs: REQUEST_TIMEOUT_MS, ...deps.product });
+  } catch (err) {
+    if (!(err instanceof ProductApiError)) throw err;
+    // The manifest's endpoint lacks auth.appSystemToken, or apiBaseUrl is not Atlassian's: nothing to retry.
+    log.warn('privacy_report', { siteId: installation.siteId, door: 'forge', outcome: 'failed', error: err.code });
+    return { outcome: 'failed', error: err.code };
+  }
+  return reportSite(deps.db, installation.siteId, endpoint, {
+    maxBatches: 2,
+    leaseMs: 10_000,
+    ...deps.report,
+    deadline: new Date(Date.now() + RUN_BUDGET_MS),
+  });
+}
