@@ -33,6 +33,13 @@ export const FORGE_BACKEND_ROUTES = {
       "avi:jira:updated:issue"
     ]
   },
+  "/api/forge/privacy-report": {
+    "endpoint": "forge-privacy-report",
+    "modules": [
+      "scheduledTrigger:privacy-report"
+    ],
+    "eventTypes": null
+  },
   "/api/forge/uninstall": {
     "endpoint": "forge-uninstall",
     "modules": [

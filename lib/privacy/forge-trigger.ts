@@ -6,32 +6,30 @@
  * and, because the endpoint asks for it, the app system token (`x-forge-oauth-system`). So this is where a
  * Forge-only site reports, for its own site only, with that token.
  *
- * Who may call: a FIT minted for this endpoint by a scheduled trigger — `app.module` is
- * `{ type: 'core:endpoint', key: 'forge-privacy-report' }` and there is no `principal`. Anything else (a UI
- * module's token replayed here via invokeRemote, an event's token, a user's) is 403 FORBIDDEN before any
- * state is read: every FIT of the app verifies, so the module decides.
+ * Who may call: a FIT minted for this route's endpoint (`core:endpoint`, the endpoint forge/manifest.yml
+ * routes here, no `principal`: lib/forge/route-rules.ts, the table every Forge route uses). Anything else (a UI
+ * module's token replayed here via invokeRemote, an event's token, a user's) is 403 FORGE_MODULE_NOT_ALLOWED
+ * before any state is read: every FIT of the app verifies, so the module decides.
  *
  * Forge gives the remote 5 s and retries a failure 4 times. The run stops starting requests after 3 s and
  * bounds each at 1.5 s, so it answers in time; what remains waits for the next hourly trigger, from the
  * cursor. A report that failed or was rate-limited is still answered 200: it is recorded (retryAt) and a
  * Forge retry a few seconds later could only break the Retry-After.
  */
-import { ConnectError } from '../connect/errors';
 import { ProductApiError } from '../connect/product-error';
 import { getDb, type Db } from '../db/client';
 import { verifyForgeRequest, type ForgeInvocation, type VerifyForgeInvocationTokenOptions } from '../forge/invocation-token';
 import type { ForgeProductClientOptions } from '../forge/product-client';
 import { forgeRemoteOptions } from '../forge/remote';
+import { assertBackendInvocation, type ForgeBackendRoute } from '../forge/route-rules';
 import { forgeSiteClaims } from '../forge/site-claims';
 import { log } from '../log';
 import { siteStore, type SiteStore } from '../sites/store';
 import { forgeReportEndpoint } from './doors';
 import { reportSite, type ReportSiteOptions, type SiteReport } from './report-site';
 
-/** The manifest's endpoint key for this route (forge/manifest.yml). */
-export const PRIVACY_ENDPOINT_KEY = 'forge-privacy-report';
-/** The module type of FITs Forge mints for backend invocations of an endpoint. */
-export const ENDPOINT_MODULE_TYPE = 'core:endpoint';
+/** The route of app/api/forge/privacy-report: an endpoint's `route.path` in forge/manifest.yml. */
+export const FORGE_PRIVACY_ROUTE: ForgeBackendRoute = '/api/forge/privacy-report';
 
 /** Time this run may spend starting requests, and the longest one request may take. */
 const RUN_BUDGET_MS = 3_000;
@@ -51,26 +49,13 @@ export function forgeTriggerDeps(): ForgeTriggerDeps {
 }
 
 /**
- * Whether a verified FIT was minted for this route's scheduled trigger. Small and self-contained on purpose:
- * the same rule as a route's entry in a manifest-derived module table.
- *
- * @example assertPrivacyTrigger(invocation) // throws ConnectError FORBIDDEN otherwise
- */
-export function assertPrivacyTrigger(invocation: ForgeInvocation): void {
-  const module = invocation.module;
-  if (module?.type !== ENDPOINT_MODULE_TYPE || module.key !== PRIVACY_ENDPOINT_KEY || invocation.accountId !== undefined) {
-    throw new ConnectError('FORBIDDEN', 'This endpoint only answers its scheduled trigger.');
-  }
-}
-
-/**
  * Verifies the trigger's FIT and reports its site for a few seconds.
  *
  * @example return Response.json(await receivePrivacyTrigger(request, forgeTriggerDeps()));
  */
 export async function receivePrivacyTrigger(request: Request, deps: ForgeTriggerDeps): Promise<SiteReport | { outcome: 'failed'; error: string }> {
   const forge = await verifyForgeRequest(request, deps.verify);
-  assertPrivacyTrigger(forge.invocation);
+  assertBackendInvocation(forge.invocation, FORGE_PRIVACY_ROUTE);
   const installation = await deps.sites.resolveForgeInstallation(forgeSiteClaims(forge.invocation));
   await request.body?.cancel().catch(() => undefined);
   let endpoint;

@@ -57,9 +57,10 @@ describe('the route table is forge/manifest.yml’s', () => {
     expect(readFileSync(path.join(ROOT, OUT), 'utf8')).toBe(generatedRouteRules(ROOT));
   });
 
-  it('routes events to the events endpoint and preUninstall to the uninstall endpoint; the UI modules to the UI API', () => {
+  it('routes events to the events endpoint, the privacy trigger to its endpoint and preUninstall to the uninstall endpoint; the UI modules to the UI API', () => {
     expect(FORGE_BACKEND_ROUTES).toEqual({
       '/api/forge/events': { endpoint: 'forge-events', modules: ['trigger:lifecycle-events', 'trigger:issue-events'], eventTypes: ['avi:forge:installed:app', 'avi:forge:upgraded:app', 'avi:jira:deleted:issue', 'avi:jira:updated:issue'] },
+      '/api/forge/privacy-report': { endpoint: 'forge-privacy-report', modules: ['scheduledTrigger:privacy-report'], eventTypes: null },
       '/api/forge/uninstall': { endpoint: 'forge-uninstall', modules: ['preUninstall:pre-uninstall'], eventTypes: null },
     });
     expect(FORGE_UI_MODULES).toEqual([
@@ -103,7 +104,7 @@ describe('the route table is forge/manifest.yml’s', () => {
       const rules = routeRules(edited((m) => {
         m.modules.endpoint.find((e: { key: string }) => e.key === 'forge-events').route.path = '/api/forge/hooks';
       }));
-      expect(Object.keys(rules.backend)).toEqual(['/api/forge/hooks', '/api/forge/uninstall']);
+      expect(Object.keys(rules.backend)).toEqual(['/api/forge/hooks', '/api/forge/privacy-report', '/api/forge/uninstall']);
     });
 
     it('a UI module added on the UI endpoint is allowed; one served by a Forge function is not', () => {

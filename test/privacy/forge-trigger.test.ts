@@ -8,7 +8,7 @@ import { ConnectError } from '@/lib/connect/errors';
 import { createForgeKeySet } from '@/lib/forge/invocation-token';
 import { createNotesStore } from '@/lib/notes/store';
 import { FORGE_REPORT_PATH } from '@/lib/privacy/doors';
-import { PRIVACY_ENDPOINT_KEY, receivePrivacyTrigger, type ForgeTriggerDeps } from '@/lib/privacy/forge-trigger';
+import { receivePrivacyTrigger, type ForgeTriggerDeps } from '@/lib/privacy/forge-trigger';
 import { errorResponse } from '@/lib/http/responses';
 import { createSiteStore } from '@/lib/sites/store';
 import { forEachDatabase } from '../helpers/db';
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 /** The claims Forge signs for the scheduled trigger's invocation of our endpoint. */
-function triggerClaims(site: ForgeSite, module: Record<string, unknown> = { type: 'core:endpoint', key: PRIVACY_ENDPOINT_KEY }) {
+function triggerClaims(site: ForgeSite, module: Record<string, unknown> = { type: 'core:endpoint', key: 'forge-privacy-report' }) {
   const claims = siteClaims(site, { principal: null });
   const app = claims.app as Record<string, unknown>;
   return { ...claims, app: { ...app, module, apiBaseUrl: `${api.origin}/ex/jira/${site.cloudId}` }, context: { cloudId: site.cloudId, siteUrl: site.siteUrl } };
@@ -102,7 +102,7 @@ forEachDatabase('Forge scheduled trigger → personal data report', (t) => {
     ['a UI module\'s token (notes-ui, with a user)', (s) => ({ ...triggerClaims(s, { type: 'core:endpoint', key: 'notes-ui' }), principal: '557058:someone' })],
     ['the right endpoint key with a user (invokeRemote cannot make it a trigger)', (s) => ({ ...triggerClaims(s), principal: '557058:someone' })],
     ['another endpoint without a user (an event)', (s) => triggerClaims(s, { type: 'core:endpoint', key: 'forge-events' })],
-    ['a module of another type with this key', (s) => triggerClaims(s, { type: 'jira:issuePanel', key: PRIVACY_ENDPOINT_KEY })],
+    ['a module of another type with this key', (s) => triggerClaims(s, { type: 'jira:issuePanel', key: 'forge-privacy-report' })],
     ['no module claim', (s) => {
       const c = triggerClaims(s);
       delete (c.app as Record<string, unknown>).module;
@@ -110,8 +110,8 @@ forEachDatabase('Forge scheduled trigger → personal data report', (t) => {
     }],
   ];
   for (const [name, claims] of foreign) {
-    it(`refuses ${name} with 403 FORBIDDEN, changing nothing`, async () => {
-      expect(await call(claims(site))).toMatchObject({ status: 403, body: { error: 'FORBIDDEN' } });
+    it(`refuses ${name} with 403 FORGE_MODULE_NOT_ALLOWED, changing nothing`, async () => {
+      expect(await call(claims(site))).toMatchObject({ status: 403, body: { error: 'FORGE_MODULE_NOT_ALLOWED' } });
       await untouched();
     });
   }
