@@ -84,7 +84,9 @@ if (!process.env.BENCH_SKIP_BUILD) {
 const customUi = await buildForgeUi();
 
 const profileArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+// The server runs with the node flags `npm start` gives it (the old-space bound: docs/performance.md, Memory).
+const startFlags = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.start.match(/--max-old-space-size=\d+/g) ?? [];
+const nodeArgs = [...startFlags, ...(process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
 const serverArgs = [...profileArgs, ...nodeArgs, next, 'start', '-p', String(PORT), '-H', '127.0.0.1'];
 const serverOut = process.env.BENCH_SERVER_LOG ? openSync(process.env.BENCH_SERVER_LOG, 'w') : 'ignore';
 const serverStdio = ['ignore', serverOut, serverOut];
