@@ -25,6 +25,17 @@ const nextConfig = {
   allowedDevOrigins: devOriginsFor(process.env.APP_URL),
   // The dev indicator would sit on top of the app's controls inside small product iframes.
   devIndicators: false,
+  // NEXT_SERVER_MINIFY=0 keeps the server bundle's function names, so CPU profiles read
+  // (docs/performance.md, bench/profile-summary.mjs). Minified otherwise, as Next does by default.
+  experimental: { serverMinification: process.env.NEXT_SERVER_MINIFY !== '0' },
+  turbopack: {
+    resolveAlias: {
+      // Atlaskit's feature-flag fallback is Atlassian's Statsig client (a third of the notes UI's JavaScript),
+      // which nobody initialises in an app's iframe: lib/ui/feature-gates-off.ts gives its answers there
+      // (every gate off) without the download. scripts/forge-build.mjs does the same for the Forge Custom UI.
+      '@atlaskit/feature-gate-js-client/feature-gates': { browser: './lib/ui/feature-gates-off.ts' },
+    },
+  },
   async headers() {
     return [
       {

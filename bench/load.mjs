@@ -10,16 +10,20 @@
 // connections, WARMUP s per target, then REPS × DURATION s round-robin; the server is pinned to core 0
 // and this process (with autocannon) to core 1 where `taskset` exists.
 // Knobs: DURATION (10), CONNECTIONS (20), REPS (3), WARMUP (5), BENCH_DATABASE_URL (default: SQLite file),
-// ACE_BASELINE_DIR (a copy of shared/bench/ace-baseline where run-all.sh wrote results/, for same-hour figures).
+// ACE_BASELINE_DIR (a copy of shared/bench/ace-baseline where run-all.sh wrote results/, for same-hour figures),
+// TARGETS (a comma-separated subset, e.g. `ceiling,forgeApi`), BENCH_CPU_PROF (a folder: the server writes a
+// V8 CPU profile there when it stops; bench/profile-summary.mjs breaks it down per request), BENCH_NODE_ARGS
+// (more node flags for the server, e.g. `--trace-gc`), BENCH_SERVER_LOG (a file for the server's output).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { createServer } from 'node:https';
 import autocannon from 'autocannon';
 import * as ajwt from 'atlassian-jwt';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { buildForgeUi } from '../scripts/forge-build.mjs';
 import { startInstallKeyServer, signedInstall } from './product.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -76,11 +80,19 @@ if (!process.env.BENCH_SKIP_BUILD) {
   console.log('building for production (.next-bench)…');
   step([next, 'build']);
 }
+// What a Forge panel downloads when it opens: the production Custom UI bundles (scripts/forge-build.mjs).
+const customUi = await buildForgeUi();
 
-const serverArgs = [next, 'start', '-p', String(PORT), '-H', '127.0.0.1'];
+const profileArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+// The server runs with the node flags `npm start` gives it (the old-space bound: docs/performance.md, Memory).
+const startFlags = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.start.match(/--max-old-space-size=\d+/g) ?? [];
+const nodeArgs = [...startFlags, ...(process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+const serverArgs = [...profileArgs, ...nodeArgs, next, 'start', '-p', String(PORT), '-H', '127.0.0.1'];
+const serverOut = process.env.BENCH_SERVER_LOG ? openSync(process.env.BENCH_SERVER_LOG, 'w') : 'ignore';
+const serverStdio = ['ignore', serverOut, serverOut];
 const server = hasTaskset
-  ? spawn('taskset', ['-c', '0', process.execPath, ...serverArgs], { cwd: root, env, stdio: 'ignore' })
-  : spawn(process.execPath, serverArgs, { cwd: root, env, stdio: 'ignore' });
+  ? spawn('taskset', ['-c', '0', process.execPath, ...serverArgs], { cwd: root, env, stdio: serverStdio })
+  : spawn(process.execPath, serverArgs, { cwd: root, env, stdio: serverStdio });
 const stopServer = () => server.kill('SIGTERM');
 process.on('exit', stopServer);
 
@@ -137,7 +149,7 @@ try {
   const ignoredBody = JSON.stringify({ ...JSON.parse(webhookBody), webhookEvent: 'jira:issue_updated', changelog: { items: [{ field: 'summary', fromString: 'Old', toString: 'New' }] } });
   const pageUrl = `/connect/issue-notes?issueKey=BENCH-42&projectKey=BENCH&xdm_e=${encodeURIComponent(tenant.baseUrl)}&xdm_c=channel-bench&cp=&lic=none&cv=1001.0.0`;
 
-  const targets = {
+  const allTargets = {
     ceiling: { label: 'GET /atlassian-connect.json (no auth): this app’s ceiling', expect: 200, make: () => ({ url: `${APP_URL}/atlassian-connect.json` }) },
     webhook: {
       label: 'POST /api/webhooks/issue-deleted (strict qsh, delivery recorded, notes deleted)',
@@ -178,6 +190,9 @@ try {
     },
   };
 
+  const chosen = process.env.TARGETS ? process.env.TARGETS.split(',').map((t) => t.trim()) : Object.keys(allTargets);
+  const targets = Object.fromEntries(chosen.map((name) => [name, allTargets[name] ?? fail(`unknown target ${name}`)]));
+
   // Preflight: each request is accepted as made, and refused without its token.
   for (const [name, t] of Object.entries(targets)) {
     const { setupRequest, ...req } = t.make();
@@ -194,15 +209,20 @@ try {
   console.log(`node ${process.version}, ${DURATION}s × ${REPS} per target after ${WARMUP}s warm-up, ${CONNECTIONS} connections, ${hasTaskset ? 'server on core 0, load on core 1' : 'no taskset: unpinned'}`);
   for (const [name, t] of Object.entries(targets)) {
     const r = await run(t.make(), WARMUP);
-    console.log(`warm-up ${name}: ${r.requests.average.toFixed(0)} req/s`);
+    console.log(`warm-up ${name}: ${r.requests.average.toFixed(0)} req/s n=${r.requests.total}`);
   }
   const runs = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
   for (let rep = 1; rep <= REPS; rep++) {
     for (const [name, t] of Object.entries(targets)) {
-      const r = await run(t.make(), DURATION);
-      const row = { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, rssMiB: rssMiB(serverPid) };
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(serverPid))), 250);
+      const cpuBefore = cpuMs(serverPid);
+      const r = await Promise.resolve(run(t.make(), DURATION)).finally(() => clearInterval(sampler));
+      // The server's own CPU time per request: unlike req/s, barely moved by other work on a shared machine.
+      const cpuUsPerReq = (1000 * (cpuMs(serverPid) - cpuBefore)) / Math.max(1, r.requests.total);
+      const row = { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, rssMiB: Math.max(peak, rssMiB(serverPid)), cpuUsPerReq };
       runs[name].push(row);
-      console.log(`rep ${rep} ${name.padEnd(8)} ${row.reqPerSec.toFixed(0).padStart(6)} req/s p50=${row.p50}ms p99=${row.p99}ms non2xx=${row.non2xx} errors=${row.errors}`);
+      console.log(`rep ${rep} ${name.padEnd(8)} ${row.reqPerSec.toFixed(0).padStart(6)} req/s p50=${row.p50}ms p99=${row.p99}ms non2xx=${row.non2xx} errors=${row.errors} n=${r.requests.total} cpu=${cpuUsPerReq.toFixed(0)}µs/req`);
     }
   }
 
@@ -210,24 +230,37 @@ try {
   const summary = Object.fromEntries(
     Object.entries(runs).map(([name, rs]) => [
       name,
-      { reqPerSec: median(rs.map((r) => r.reqPerSec)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), non2xx: rs.reduce((a, r) => a + r.non2xx, 0), errors: rs.reduce((a, r) => a + r.errors, 0), rssMiB: Math.max(...rs.map((r) => r.rssMiB)) },
+      { reqPerSec: median(rs.map((r) => r.reqPerSec)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), non2xx: rs.reduce((a, r) => a + r.non2xx, 0), errors: rs.reduce((a, r) => a + r.errors, 0), rssMiB: Math.max(...rs.map((r) => r.rssMiB)), cpuUsPerReq: median(rs.map((r) => r.cpuUsPerReq)) },
     ]),
   );
   const ace = aceBaseline();
   const aceFor = { webhook: 'webhook', webhookVerify: 'webhook', page: 'panel', api: 'api', forgeApi: 'api' };
-  console.log(`\n| target | req/s (median) | p50 ms | p99 ms | non-2xx | errors | vs own ceiling | vs ACE (${ace.source}) |`);
-  console.log('|---|---|---|---|---|---|---|---|');
+  // Issue 21's targets: each hot path as a share of this app's own ceiling, memory against ACE, bytes a user downloads.
+  const goals = { webhook: 60, webhookVerify: 95, page: 80, api: 80, forgeApi: 75 };
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  const met = (ok) => (ok ? 'met' : '**not met**');
+  console.log(`\n| target | req/s (median) | p50 ms | p99 ms | non-2xx | errors | of own ceiling (req/s) | server CPU µs/req | of own ceiling (CPU) | goal (req/s; CPU) | vs ACE (${ace.source}) |`);
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [name, s] of Object.entries(summary)) {
-    const vsCeiling = name === 'ceiling' ? '—' : `${((100 * s.reqPerSec) / summary.ceiling.reqPerSec).toFixed(0)}%`;
+    const share = summary.ceiling ? (100 * s.reqPerSec) / summary.ceiling.reqPerSec : NaN;
+    const cpuShare = summary.ceiling ? (100 * summary.ceiling.cpuUsPerReq) / s.cpuUsPerReq : NaN;
+    const vsCeiling = name === 'ceiling' ? '—' : `${share.toFixed(0)}%`;
+    const vsCeilingCpu = name === 'ceiling' ? '—' : `${cpuShare.toFixed(0)}%`;
+    const goal = goals[name] ? `≥ ${goals[name]}%: ${met(share >= goals[name])}; ${met(cpuShare >= goals[name])}` : '—';
     const aceRate = ace.reqPerSec[aceFor[name]];
     const vsAce = aceRate ? `${(s.reqPerSec / aceRate).toFixed(2)}× (ACE ${aceRate.toFixed(0)})` : '—';
-    console.log(`| ${targets[name].label} | ${s.reqPerSec.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.non2xx} | ${s.errors} | ${vsCeiling} | ${vsAce} |`);
+    console.log(`| ${targets[name].label} | ${s.reqPerSec.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.non2xx} | ${s.errors} | ${vsCeiling} | ${s.cpuUsPerReq.toFixed(0)} | ${vsCeilingCpu} | ${goal} | ${vsAce} |`);
   }
-  console.log(`\nserver RSS, peak after a run: ${Math.max(...Object.values(summary).map((s) => s.rssMiB)).toFixed(0)} MiB`);
-  console.log(`iframe page first-load JavaScript: ${firstLoadJs.files} files, ${(firstLoadJs.bytes / 1024).toFixed(0)} KiB (${(firstLoadJs.gzipBytes / 1024).toFixed(0)} KiB gzipped)`);
+  const peakRss = Math.max(...Object.values(summary).map((s) => s.rssMiB));
+  const aceRss = 184;
+  console.log(`| server RSS, peak while loaded (whole process tree) | ${peakRss.toFixed(0)} MiB | | | | | | | | ≤ 2 × ACE (${2 * aceRss} MiB): ${met(peakRss <= 2 * aceRss)} | ACE ${aceRss} MiB |`);
+  console.log(`| iframe page first-load JavaScript (${firstLoadJs.files} module scripts; ${firstLoadJs.skipped} noModule polyfill files not fetched) | ${kib(firstLoadJs.gzipBytes)} gzipped | | | | | ${kib(firstLoadJs.bytes)} raw | | | ≤ 130 KiB: ${met(firstLoadJs.gzipBytes <= 130 * 1024)} | |`);
+  for (const b of customUi) {
+    console.log(`| Custom UI ${path.basename(b.outdir)}: main.js and its static imports | ${kib(b.js.gzipBytes)} gzipped | | | | | ${kib(b.js.bytes)} raw; + ${kib(b.css.gzipBytes)} CSS, ${kib(b.lazyJs.gzipBytes)} JS on demand (gzipped) | | | ≤ 100 KiB: ${met(b.js.gzipBytes <= 100 * 1024)} | |`);
+  }
   const out = path.join(root, 'bench', 'results', `load-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ config: { DURATION, CONNECTIONS, REPS, WARMUP, node: process.version, database: env.DATABASE_URL.split(':')[0] }, summary, runs, firstLoadJs, ace }, null, 2));
+  writeFileSync(out, JSON.stringify({ config: { DURATION, CONNECTIONS, REPS, WARMUP, node: process.version, database: env.DATABASE_URL.split(':')[0] }, summary, runs, firstLoadJs, customUi, ace }, null, 2));
   console.log(`results: ${path.relative(root, out)}`);
 } finally {
   stopServer();
@@ -273,6 +306,10 @@ async function startForgePlatform() {
   };
 }
 
+function fail(message) {
+  throw new Error(message);
+}
+
 function run(request, duration) {
   const { setupRequest, ...rest } = request;
   return autocannon({ ...rest, requests: setupRequest ? [{ setupRequest }] : undefined, connections: CONNECTIONS, pipelining: 1, duration });
@@ -299,6 +336,20 @@ function rssMiB(pid) {
   return kb / 1024;
 }
 
+/** CPU time (user + system) of the server's process tree so far, in ms; /proc counts in clock ticks. */
+function cpuMs(pid) {
+  const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  let ticks = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return (1000 * ticks) / ticksPerSecond;
+}
+
 function descendants(pid) {
   try {
     const children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
@@ -308,10 +359,16 @@ function descendants(pid) {
   }
 }
 
-/** Sum of the JavaScript files the iframe page's HTML loads, as the browser would fetch them. */
+/**
+ * Sum of the JavaScript files the iframe page's HTML loads, as the browser would fetch them. `noModule`
+ * scripts (Next's legacy polyfills) are left out: a browser that runs ES modules, as every browser Jira and
+ * Confluence support does, never fetches them.
+ */
 async function firstLoadJavaScript(pageUrl) {
   const html = await (await fetch(pageUrl)).text();
-  const srcs = [...new Set([...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]).filter((s) => s.startsWith('/_next/')))];
+  const tags = [...html.matchAll(/<script[^>]+src="([^"]+)"[^>]*>/g)].filter((m) => m[1].startsWith('/_next/'));
+  const skipped = new Set(tags.filter((m) => /\snomodule\b/i.test(m[0])).map((m) => m[1])).size;
+  const srcs = [...new Set(tags.filter((m) => !/\snomodule\b/i.test(m[0])).map((m) => m[1]))];
   let bytes = 0;
   let gzipBytes = 0;
   for (const src of srcs) {
@@ -319,7 +376,7 @@ async function firstLoadJavaScript(pageUrl) {
     bytes += body.length;
     gzipBytes += gzipSync(body).length;
   }
-  return { files: srcs.length, bytes, gzipBytes };
+  return { files: srcs.length, skipped, bytes, gzipBytes };
 }
 
 /** ACE's figures: the newest shared/bench/ace-baseline run on this machine, else the figures in its README. */

@@ -32,7 +32,7 @@ export function createDb(databaseUrl: string): Db {
   // Bounded waits everywhere (DATABASE_TIMEOUTS): an unreachable or silent database becomes a fast 503.
   const transactionOptions = { maxWait: DATABASE_TIMEOUTS.transactionWaitMs, timeout: DATABASE_TIMEOUTS.transactionMs };
   if (dialectOf(databaseUrl) === 'sqlite') {
-    const adapter = new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl), timeout: DATABASE_TIMEOUTS.sqliteBusyMs });
+    const adapter = withPragmas(new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl), timeout: DATABASE_TIMEOUTS.sqliteBusyMs }), SQLITE_PRAGMAS);
     return registered(new SqliteClient({ adapter, transactionOptions }), 'sqlite');
   }
   const { connectionString, schema } = postgresOptions(databaseUrl);
@@ -40,6 +40,28 @@ export function createDb(databaseUrl: string): Db {
   // Same models, same generator, different provider: the query API is the same. TypeScript cannot see that
   // through Prisma's provider-specific internal types, hence the cast; test/db/client.test.ts exercises both.
   return registered(client as unknown as Db, 'postgresql');
+}
+
+/**
+ * Run on every SQLite connection the app opens (docs/performance.md has the measurements):
+ * - `journal_mode = WAL`: readers no longer wait for a writer nor block it, across processes too (several
+ *   `next start` on one file); a commit appends to the log instead of rewriting pages. Stored in the file.
+ * - `synchronous = NORMAL`: in WAL mode, a commit no longer waits for an fsync; the log is synced at each
+ *   checkpoint. The trade-off: a power cut or an OS crash (not an app crash: the log is in the OS's hands by
+ *   then) may lose the last transactions committed before it, never corrupt the file. For the SQLite the
+ *   template uses in development, tests and single-machine setups; production runs PostgreSQL.
+ */
+export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL'] as const;
+
+/** `factory`, whose connections run `PRAGMA <p>` for each of `pragmas` before their first query. */
+function withPragmas(factory: PrismaBetterSqlite3, pragmas: readonly string[]): PrismaBetterSqlite3 {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const connection = await connect();
+    await connection.executeScript(pragmas.map((p) => `PRAGMA ${p};`).join('\n'));
+    return connection;
+  };
+  return factory;
 }
 
 /** A client inside an interactive transaction (`db.$transaction(async (tx) => ...)`). */

@@ -19,7 +19,8 @@
  * Concurrency: every step that creates rests on a unique key (ForgeInstallation.installationId,
  * Site.cloudId), and a unique violation means a concurrent request won the race: the resolution runs again
  * and finds its row. Two first-time FITs for one installation therefore end on one site, on any number of
- * instances. Nothing is cached: each request reads the database.
+ * instances. This store caches nothing; `siteStore()` serves repeated FITs of an installed installation
+ * from ./resolution-cache.ts for at most 10 s.
  */
 import { randomUUID } from 'node:crypto';
 import { ConnectError } from '../connect/errors';
@@ -27,6 +28,7 @@ import { getDb, isUniqueConstraintError, type Db } from '../db/client';
 import { checkIat } from '../db/lifecycle-iat';
 import type { ForgeInstallation as ForgeInstallationRow } from '../db/generated/sqlite/client';
 import { log } from '../log';
+import { withResolutionCache } from './resolution-cache';
 
 /** What a verified FIT says about the installation (lib/forge/site-claims.ts builds it). */
 export interface ForgeSiteClaims {
@@ -237,8 +239,8 @@ function cloudConflict(): ConnectError {
 
 let defaultStore: SiteStore | undefined;
 
-/** The app's site store over `getDb()`, created on first use. */
+/** The app's site store over `getDb()`, created on first use; FIT resolution cached (./resolution-cache.ts). */
 export function siteStore(): SiteStore {
-  defaultStore ??= createSiteStore(getDb());
+  defaultStore ??= withResolutionCache(createSiteStore(getDb()));
   return defaultStore;
 }

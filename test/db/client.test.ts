@@ -88,6 +88,22 @@ describe.each(DIALECTS)('createDb [%s]', (dialect) => {
   });
 });
 
+describe('createDb on SQLite', () => {
+  it('opens every connection in WAL mode with synchronous = NORMAL (SQLITE_PRAGMAS)', async () => {
+    const database = await createTestDatabase('sqlite', 'pragmas');
+    const db = database.db;
+    try {
+      const [{ journal_mode }] = await db.$queryRawUnsafe<{ journal_mode: string }[]>('PRAGMA journal_mode');
+      const [{ synchronous }] = await db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous');
+      expect(journal_mode).toBe('wal');
+      // 0 OFF, 1 NORMAL, 2 FULL (SQLite's default), 3 EXTRA.
+      expect(Number(synchronous)).toBe(1);
+    } finally {
+      await database.dispose();
+    }
+  });
+});
+
 describe('createDb on PostgreSQL', () => {
   it('keeps Prisma queries and raw SQL inside the ?schema= of the URL', async () => {
     const a = await createTestDatabase('postgresql', 'schema_a');
