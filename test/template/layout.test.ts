@@ -30,8 +30,15 @@ function importsOf(file: string): string[] {
   });
 }
 
-// What is deployed: the Next.js app (routes, pages, instrumentation, proxy) and the Custom UI bundles Forge hosts.
-const ENTRIES = [...filesUnder('app'), ...filesUnder('forge/src'), 'instrumentation.ts', 'instrumentation-node.ts', 'proxy.ts'];
+/** Modules the browser builds put in place of a package's (next.config.js `resolveAlias`, scripts/forge-build.mjs). */
+function aliasedModules(): string[] {
+  const config = readFileSync(path.join(ROOT, 'next.config.js'), 'utf8');
+  return [...config.matchAll(/['"]\.\/(lib\/[^'"]+)['"]/g)].map((m) => m[1]);
+}
+
+// What is deployed: the Next.js app (routes, pages, instrumentation, proxy), the Custom UI bundles Forge hosts, and
+// the modules the browser builds alias in.
+const ENTRIES = [...filesUnder('app'), ...filesUnder('forge/src'), 'instrumentation.ts', 'instrumentation-node.ts', 'proxy.ts', ...aliasedModules()];
 
 function reachableFrom(entries: string[]): Set<string> {
   const seen = new Set<string>();
