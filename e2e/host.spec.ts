@@ -107,10 +107,11 @@ test.describe('the simulator with a reference app built on atlassian-jwt', () =>
     await expect(panel(page, 'fake-panel').getByTestId('page-jwt')).toHaveText('valid');
 
     const loaded = (await app.records()).pages.at(-1)!;
+    // lic=active: e2e/serve.mjs starts every simulated site licensed (HOST_LICENSE=active), as a paid listing.
     expect(loaded.query).toEqual({
       issueKey: 'NOTE-1', projectKey: 'NOTE', issueId: '10001', projectId: '10000', unknown: '',
       xdm_e: HOST_URL, xdm_c: `channel-${app.key}__fake-panel`, cp: `/sites/${s.name}`,
-      xdm_deprecated_addon_key_do_not_use: app.key, lic: 'none', cv: '1001.0.0-SNAPSHOT',
+      xdm_deprecated_addon_key_do_not_use: app.key, lic: 'active', cv: '1001.0.0-SNAPSHOT',
     });
     expect(loaded.claims).toMatchObject({ sub: s.users[0].accountId, context: {} });
     expect(Number(loaded.claims?.exp) - Number(loaded.claims?.iat)).toBe(900);
