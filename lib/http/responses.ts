@@ -2,11 +2,12 @@
  * The one place that turns errors into HTTP responses. A ConnectError becomes its status with a short
  * body naming its code: JSON for APIs, a small HTML page for iframe pages. A database that is down, silent
  * or locked (lib/db/errors.ts) is a 503 DATABASE_UNAVAILABLE with `Retry-After`: the caller (Jira's webhook
- * retries, the iframe, a lifecycle callback) should try again, and nothing was stored. Anything else is a
+ * retries, the iframe, a lifecycle callback) should try again, and nothing was stored; so is a write under a
+ * site that a merge removed meanwhile (503 SITE_MOVED: the retry resolves the merged site). Anything else is a
  * bug: it is logged without its stack reaching the client, and the client gets a bare 500.
  */
 import { ConnectError } from '../connect/errors';
-import { isDatabaseUnavailable } from '../db/errors';
+import { isDatabaseUnavailable, isForeignKeyError } from '../db/errors';
 import { log } from '../log';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
@@ -29,6 +30,12 @@ function describe(err: unknown): Described {
     const { name, code, kind } = (err ?? {}) as { name?: string; code?: unknown; kind?: unknown };
     log.warn('database_unavailable', { name, code, kind });
     return describe(new ConnectError('DATABASE_UNAVAILABLE', 'The database is unavailable. Try again shortly.'));
+  }
+  if (isForeignKeyError(err)) {
+    // A write under a site that a merge just removed (lib/sites/store.ts): nothing was stored, and the retry
+    // resolves the merged site. Visible and retryable, never acknowledged and then lost.
+    log.warn('site_moved', {});
+    return describe(new ConnectError('SITE_MOVED', 'This site was just joined with another. Try again.'));
   }
   // Name, code and the start of the message: enough to find the bug, while a library message that echoes
   // its arguments (a query's values) cannot pour whole records into the logs.
