@@ -9,6 +9,7 @@
 import { ConnectError } from '../connect/errors';
 import { isDatabaseUnavailable, isForeignKeyError } from '../db/errors';
 import { log } from '../log';
+import { siteMoved } from '../sites/moved';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 /**
@@ -35,6 +36,8 @@ function describe(err: unknown): Described {
     // A write under a site that a merge just removed (lib/sites/store.ts): nothing was stored, and the retry
     // resolves the merged site. Visible and retryable, never acknowledged and then lost.
     log.warn('site_moved', {});
+    // This instance's caches may hold the old siteId: drop them, so the retry resolves the joined site.
+    siteMoved();
     return describe(new ConnectError('SITE_MOVED', 'This site was just joined with another. Try again.'));
   }
   // Name, code and the start of the message: enough to find the bug, while a library message that echoes

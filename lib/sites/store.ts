@@ -41,6 +41,7 @@ import { dialectOfDb, getDb, isUniqueConstraintError, type Db, type Tx } from '.
 import { checkIat } from '../db/lifecycle-iat';
 import type { ForgeInstallation as ForgeInstallationRow } from '../db/generated/sqlite/client';
 import { log } from '../log';
+import { siteMoved } from './moved';
 
 /** What a verified FIT says about the installation (lib/forge/site-claims.ts builds it). */
 export interface ForgeSiteClaims {
@@ -164,6 +165,7 @@ export function createSiteStore(db: Db): SiteStore {
       return installation;
     }
     await db.$transaction((tx) => mergeSites(tx, installation.siteId, tenant.siteId));
+    siteMoved();
     log.info('site_joined', { ...fields, siteId: tenant.siteId });
     return (await db.forgeInstallation.findUnique({ where: { installationId: installation.installationId } })) ?? installation;
   }

@@ -21,6 +21,7 @@ import { getConfig } from '../config';
 import { keyRingOf, open, seal, type KeyRing } from '../crypto/secret-box';
 import { dialectOfDb, getDb, isUniqueConstraintError, type Db, type TenantRow, type Tx } from '../db/client';
 import { checkIat } from '../db/lifecycle-iat';
+import { onSiteMoved } from '../sites/moved';
 import { TenantCache, type TenantCacheOptions } from './cache';
 import { reencryptSecrets, type RotationReport } from './rotation';
 import type { InstallPayload, Tenant, TenantRecord, TenantState } from './types';
@@ -88,6 +89,11 @@ export interface InstallOptions extends LifecycleOptions {
 }
 
 export interface TenantStoreOptions {
+  /**
+   * Clear the cache when a site is joined into another (lib/sites/moved.ts): a cached tenant may name the old
+   * siteId. The app's store does; stores made for tests opt in.
+   */
+  forgetOnSiteMoved?: boolean;
   /** Cache size, lifetime and re-read interval (./cache.ts). `max: 0` disables the cache. */
   cache?: Omit<TenantCacheOptions, 'now'>;
   /** Clock for the cache, for tests. */
@@ -103,6 +109,7 @@ const STATES: readonly TenantState[] = ['installed', 'enabled', 'disabled', 'uni
  */
 export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOptions = {}): TenantStore {
   const cache = new TenantCache({ ...options.cache, now: options.now });
+  if (options.forgetOnSiteMoved) onSiteMoved(() => cache.clear());
   const dialect = dialectOfDb(db);
 
   const toTenant = (row: TenantRow): Tenant => ({ ...toRecord(row), sharedSecret: open(row.sharedSecret, row.clientKey, keys) });
@@ -267,6 +274,6 @@ const globalForStore = globalThis as typeof globalThis & { __connectNextTenantSt
 
 /** The app's tenant store: `getDb()` and the keys from `getConfig()`, created on first use. */
 export function tenantStore(): TenantStore {
-  globalForStore.__connectNextTenantStore ??= createTenantStore(getDb(), keyRingOf(getConfig()));
+  globalForStore.__connectNextTenantStore ??= createTenantStore(getDb(), keyRingOf(getConfig()), { forgetOnSiteMoved: true });
   return globalForStore.__connectNextTenantStore;
 }

@@ -104,6 +104,29 @@ forEachDatabase('the Forge door', (t) => {
     expect((await t.store.getTenant(tenant.clientKey))?.state).toBe('installed');
   });
 
+  it('a Connect tenant cached with a site another instance joined away gets 503 SITE_MOVED once; its retry lands on the joined site', async () => {
+    const instance = t.newStore(undefined, { forgetOnSiteMoved: true });
+    const connectOn = (store: typeof instance, token: string, body: unknown) => {
+      const request = apiRequest('/api/notes', { method: 'POST', token, body });
+      return handle(async () => createNote(await authenticateCaller(request, { store, appBaseUrl: APP_URL, now: NOW }), request, { notes }));
+    };
+    const tenant = await connectTenant(forgeSite(), false);
+    const into = await connectTenant(forgeSite(), false);
+    expect((await instance.getTenant(tenant.clientKey))?.siteId).toBe(tenant.siteId); // cached here
+    // Another instance joins the tenant's site into another (what mergeSites commits: rows moved, site deleted).
+    await t.db.$transaction(async (tx) => {
+      await tx.tenant.updateMany({ where: { siteId: tenant.siteId }, data: { siteId: into.siteId } });
+      await tx.site.delete({ where: { id: tenant.siteId } });
+    });
+    const first = await connectOn(instance, generalToken(tenant), { issueKey: 'NOTE-1', text: 'during the join' });
+    expect(first.status).toBe(503);
+    expect(first.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await first.json()).toMatchObject({ error: 'SITE_MOVED' });
+    // The 503 dropped this instance's cached tenants: the retry reads the tenant's new site, well within the 10 s TTL.
+    expect((await connectOn(instance, generalToken(tenant), { issueKey: 'NOTE-1', text: 'during the join' })).status).toBe(201);
+    expect(await t.db.note.findMany({ select: { siteId: true, text: true } })).toEqual([{ siteId: into.siteId, text: 'during the join' }]);
+  });
+
   it('a site that moves from Connect to Forge keeps its notes, and the site learns its cloudId', async () => {
     const site = forgeSite();
     const tenant = await connectTenant(site);
