@@ -4,8 +4,10 @@
  *
  * Lifecycle tokens live for minutes, so a captured one could be replayed, e.g. an `installed` after the
  * site uninstalled the app. The store refuses any event issued before the newest one it applied
- * (STALE_LIFECYCLE), and an install for a site another live installation holds (CONFLICT), atomically
- * with the write and across instances (lib/tenants/store.ts).
+ * (STALE_LIFECYCLE), an `installed` whose token is not newer than the last install applied (REPLAYED_INSTALL:
+ * the token does not cover the body, so a replay could carry any body), and an install for a site another
+ * live installation holds, or claiming an installationId another tenant holds (CONFLICT), atomically with the
+ * write and across instances (lib/tenants/store.ts).
  */
 import { ConnectError } from './errors';
 import { verifyInstallToken, type InstallKeyResolver } from './install-token';
