@@ -33,9 +33,11 @@
  * Concurrency: every step that creates rests on a unique key (ForgeInstallation.installationId,
  * Site.cloudId), and a unique violation means a concurrent request won the race: the resolution runs again
  * and finds its row. Two first-time FITs for one installation therefore end on one site, on any number of
- * instances. Nothing is cached: each request reads the database.
+ * instances. Nothing is cached but Atlassian's refusals of a pairing (10 min per instance, to spare its API): each
+ * request reads the database.
  */
 import { randomUUID } from 'node:crypto';
+import { LruCache } from '../cache';
 import { ConnectError } from '../connect/errors';
 import { dialectOfDb, getDb, isUniqueConstraintError, type Db, type Tx } from '../db/client';
 import { checkIat } from '../db/lifecycle-iat';
@@ -93,6 +95,13 @@ export interface SiteStore {
   assertLinkable(tx: Tx, install: { clientKey: string; baseUrl: string; installationId: string }): Promise<void>;
 }
 
+/**
+ * How long an instance remembers that Atlassian refused to pair an installation with a tenant, so a tenant
+ * claiming someone else's installation cannot make every one of that installation's requests call Atlassian.
+ * Only saves calls: the next instance (or the next 10 minutes) asks again.
+ */
+const REFUSED_PAIRING_TTL_MS = 10 * 60_000;
+
 /** Attempts before a resolution that keeps losing races gives up (each loss means another request won). */
 const ATTEMPTS = 5;
 
@@ -100,6 +109,7 @@ const ATTEMPTS = 5;
  * @example const sites = createSiteStore(getDb()); const { siteId } = await sites.resolveForgeInstallation(claims);
  */
 export function createSiteStore(db: Db): SiteStore {
+  const refusedPairings = new LruCache<true>({ max: 1000, ttlMs: REFUSED_PAIRING_TTL_MS });
   /** Step 2–3: the site a new installation belongs to. May create a Site. */
   async function siteForNewInstallation(claims: ForgeSiteClaims): Promise<string> {
     const byCloud = await db.site.findUnique({ where: { cloudId: claims.cloudId }, select: { id: true } });
@@ -155,12 +165,15 @@ export function createSiteStore(db: Db): SiteStore {
       log.warn('site_join_refused', { ...fields, reason: 'different_site' });
       return installation;
     }
+    const pairing = `${installation.installationId} ${tenant.clientKey}`;
+    if (refusedPairings.get(pairing)) return installation;
     const confirmed = confirm ? await confirm() : undefined;
     if (confirmed === undefined) {
       log.info('site_join_deferred', { ...fields, reason: 'pairing_not_confirmable' });
       return installation;
     }
     if (confirmed !== tenant.clientKey) {
+      refusedPairings.set(pairing, true);
       log.warn('site_join_refused', { ...fields, reason: 'pairing_not_confirmed' });
       return installation;
     }

@@ -77,6 +77,15 @@ forEachDatabase('joining a Forge site into its Connect tenant’s', (t) => {
       });
     }
 
+    it('asks Atlassian once per instance about a pairing it refused, not on every request', async () => {
+      const sites = createSiteStore(t.db);
+      const { claims, forgeSiteId } = await apart(t, sites);
+      let asked = 0;
+      const confirmPairing: ConfirmPairing = async () => (asked++, 'ck-someone-else');
+      for (let i = 0; i < 3; i++) expect((await sites.resolveForgeInstallation(claims, { confirmPairing })).siteId).toBe(forgeSiteId);
+      expect(asked).toBe(1);
+    });
+
     it('decides nothing on a missing site URL: a backend FIT (no siteUrl) on an installation never seen with one joins nothing, even confirmed', async () => {
       const sites = createSiteStore(t.db);
       const claims = forgeClaims();
