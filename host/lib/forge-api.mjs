@@ -43,6 +43,29 @@ const SCOPE_OF = [
   { path: /^\/rest\/api\/[23]\/(user|myself)$/, scope: 'read:jira-user' },
 ];
 
+/** Jira's "Get app property" (Connect app properties, readable by a Forge app with `app.connect.key`). */
+const CONNECT_PROPERTY = /^\/rest\/atlassian-connect\/1\/addons\/([^/]+)\/properties\/([^/]+)$/;
+
+/** The reserved key whose synthetic, read-only value is the Connect clientKey of the site's installation. */
+export const CONNECT_CLIENT_KEY_PROPERTY = 'connect_client_key_019cdff3-8bfb-71fe-9628-875b700aebb8';
+
+/**
+ * GET /rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey} as a Forge app reaches it: only the
+ * reserved property is emulated, for the app whose `app.connect.key` is `addonKey` (here: the Connect app this
+ * Forge installation was upgraded from), as the app; `{ key, value, self }` with the clientKey as `value`.
+ * Anything else answers 404 as Jira does for a property that does not exist.
+ * @param {import('./simulator.mjs').Simulator} sim @param {any} site @param {any} installation
+ * @param {ForgeGrant} grant @param {string} addonKey @param {string} propertyKey @param {URL} url
+ */
+function connectAppProperty(sim, site, installation, grant, addonKey, propertyKey, url) {
+  const connect = installation.connectAppKey === addonKey ? site.installations?.[addonKey] : undefined;
+  if (grant.kind !== 'system' || propertyKey !== CONNECT_CLIENT_KEY_PROPERTY || !connect || connect.state === 'uninstalled') {
+    return { status: 404, body: { message: 'Property with key not found.', statusCode: 404 } };
+  }
+  const self = `${siteBaseUrl(sim.config.hostUrl, site)}/rest/atlassian-connect/1/addon/${encodeURIComponent(addonKey)}/properties/${propertyKey}`;
+  return { status: 200, body: { self, key: propertyKey, value: connect.clientKey } };
+}
+
 /**
  * @param {import('./simulator.mjs').Simulator} sim
  * @param {import('./http.mjs').RouteContext} ctx
@@ -67,6 +90,12 @@ export function handleForgeRest(sim, { req, res, url }, cloudId, path) {
   const installation = site.forge?.[grant.appId];
   if (!installation || installation.state !== 'installed' || installation.installationId !== grant.installationId) {
     return refuse('The app is not installed on this site any more.');
+  }
+  const property = CONNECT_PROPERTY.exec(path);
+  if (property && method === 'GET') {
+    const { status, body } = connectAppProperty(sim, site, installation, grant, decodeURIComponent(property[1]), decodeURIComponent(property[2]), url);
+    log(status, status === 200 ? 'the Connect clientKey of this Forge installation (reserved app property)' : 'no such app property');
+    return sendJson(res, status, body);
   }
   const needed = SCOPE_OF.find((s) => s.path.test(path))?.scope;
   if (needed && !grant.scopes.includes(needed)) {

@@ -106,11 +106,28 @@ export async function sendInstalled(sim, site, installation, note) {
  * The `installed` callback for `installation`: signed with the install key, as Atlassian signs it.
  * @param {Simulator} sim @param {Site} site @param {Installation} installation @param {string} note
  */
-function postInstalled(sim, site, installation, note) {
+async function postInstalled(sim, site, installation, note) {
   const { descriptor } = installation;
   const url = appUrl(descriptor, descriptor.lifecycle.installed);
+  await nextInstallSecond(installation.clientKey);
   const token = signInstallToken({ key: sim.key, clientKey: installation.clientKey, appBaseUrl: descriptor.baseUrl, url });
   return postToApp(sim, { site: site.name, kind: 'lifecycle', url, token, body: lifecyclePayload(sim, site, installation, 'installed'), note });
+}
+
+/** `iat` (seconds) of the last `installed` token signed per clientKey, in this process. */
+const lastInstallSecond = new Map();
+
+/**
+ * Waits until the clock is past the second of the last `installed` signed for `clientKey`. Each install is
+ * an admin's action, so Atlassian never signs two for one installation in one second, and the app refuses
+ * an `installed` whose `iat` is not newer than the last one it applied (a replayed token, any body).
+ * @param {string} clientKey
+ */
+async function nextInstallSecond(clientKey) {
+  const last = lastInstallSecond.get(clientKey);
+  const now = Date.now();
+  if (last !== undefined && Math.floor(now / 1000) <= last) await new Promise((resolve) => setTimeout(resolve, (last + 1) * 1000 - now + 5));
+  lastInstallSecond.set(clientKey, Math.floor(Date.now() / 1000));
 }
 
 /**

@@ -31,13 +31,15 @@ export type ConnectErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'STALE_LIFECYCLE'
+  | 'REPLAYED_INSTALL'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   // 503: a dependency is down; the sender should retry.
   | 'KEY_SERVER_UNAVAILABLE'
   | 'DATABASE_UNAVAILABLE'
   | 'DATABASE_CONFLICT'
-  | 'DEADLINE_EXCEEDED';
+  | 'DEADLINE_EXCEEDED'
+  | 'SITE_MOVED';
 
 const STATUS: Record<ConnectErrorCode, number> = {
   TOKEN_MISSING: 401,
@@ -64,12 +66,14 @@ const STATUS: Record<ConnectErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   STALE_LIFECYCLE: 409,
+  REPLAYED_INSTALL: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   KEY_SERVER_UNAVAILABLE: 503,
   DATABASE_UNAVAILABLE: 503,
   DATABASE_CONFLICT: 503,
   DEADLINE_EXCEEDED: 503,
+  SITE_MOVED: 503,
 };
 
 export class ConnectError extends Error {

@@ -4,16 +4,20 @@
  *
  * Lifecycle tokens live for minutes, so a captured one could be replayed, e.g. an `installed` after the
  * site uninstalled the app. The store refuses any event issued before the newest one it applied
- * (STALE_LIFECYCLE), and an install for a site another live installation holds (CONFLICT), atomically
- * with the write and across instances (lib/tenants/store.ts).
+ * (STALE_LIFECYCLE), an `installed` whose token is not newer than the last install applied (REPLAYED_INSTALL:
+ * the token does not cover the body, so a replay could carry any body), and an install for a site another
+ * live installation holds, or claiming an installationId another tenant holds (CONFLICT), atomically with the
+ * write and across instances (lib/tenants/store.ts).
  */
 import { ConnectError } from './errors';
 import { verifyInstallToken, type InstallKeyResolver } from './install-token';
 import { verifyConnectRequest } from './jwt';
 import { LIFECYCLE_BODY_LIMIT, parseLifecyclePayload, type LifecycleEvent } from './lifecycle-payload';
+import type { Tx } from '../db/client';
 import { readJsonBody } from '../http/body';
 import { log } from '../log';
 import type { SiteStore } from '../sites/store';
+import type { InstallOptions } from '../tenants/store';
 import type { InstallPayload, Tenant, TenantRecord } from '../tenants/types';
 
 /** The tenant-store verbs the lifecycle needs. */
@@ -23,7 +27,7 @@ export interface LifecycleStore {
   /** Committed state, never a cache: lifecycle decisions must not act on what another instance changed. */
   getRecord(clientKey: string): Promise<TenantRecord | null>;
   /** Also refuses (CONFLICT) a baseUrl held by another live installation, atomically with the write. */
-  saveInstall(payload: InstallPayload, opts: { iat: number }): Promise<unknown>;
+  saveInstall(payload: InstallPayload, opts: InstallOptions): Promise<unknown>;
   markEnabled(clientKey: string, opts: { iat: number }): Promise<unknown>;
   markDisabled(clientKey: string, opts: { iat: number }): Promise<unknown>;
   markUninstalled(clientKey: string, opts: { iat: number }): Promise<unknown>;
@@ -35,8 +39,8 @@ export interface LifecycleDeps {
   appKey: string;
   allowedHosts: string[];
   resolveInstallKey: InstallKeyResolver;
-  /** Links a Connect installation to its Forge installation (lib/sites/). Without it, nothing is linked. */
-  sites?: Pick<SiteStore, 'linkConnectTenant' | 'assertLinkable'>;
+  /** Checks the link of a Connect installation to its Forge installation (lib/sites/). Without it, nothing is checked. */
+  sites?: Pick<SiteStore, 'assertLinkable'>;
   now?: Date;
 }
 
@@ -65,13 +69,13 @@ async function handleSigned(event: 'installed' | 'uninstalled', request: Request
     return;
   }
 
-  // An app registered on Forge sends its Forge installationId: checked before anything is stored.
-  if (payload.installationId) {
-    await deps.sites?.assertLinkable({ clientKey: payload.clientKey, baseUrl: payload.baseUrl, installationId: payload.installationId });
-  }
-  await deps.store.saveInstall(payload, { iat: token.iat });
-  // Joins the Forge installation's site, if Forge reached the app first (lib/sites/store.ts, "order problem").
-  if (payload.installationId) await deps.sites?.linkConnectTenant(payload.clientKey);
+  // An app registered on Forge sends its Forge installationId. The claim is checked and stored in one
+  // transaction with the install (a refusal keeps the previous secret and link); it moves no data: the
+  // Forge door joins the two sites once Atlassian confirms the pairing (lib/sites/store.ts).
+  const { installationId } = payload;
+  const sites = deps.sites;
+  const beforeWrite = installationId && sites ? (tx: Tx) => sites.assertLinkable(tx, { clientKey: payload.clientKey, baseUrl: payload.baseUrl, installationId }) : undefined;
+  await deps.store.saveInstall(payload, { iat: token.iat, beforeWrite });
   if (existing && existing.baseUrl !== payload.baseUrl) {
     log.warn('tenant_base_url_changed', { clientKey: payload.clientKey, from: existing.baseUrl, to: payload.baseUrl });
   }

@@ -127,4 +127,4 @@ export function getDb(): Db {
 /** Row types, as Prisma returns them (same for both dialects). */
 export type { Note as NoteRow, Tenant as TenantRow, WebhookDelivery as WebhookDeliveryRow } from './generated/sqlite/client';
 
-export { isDatabaseUnavailable, isUniqueConstraintError } from './errors';
+export { isDatabaseUnavailable, isForeignKeyError, isUniqueConstraintError } from './errors';

@@ -15,6 +15,22 @@ export function isUniqueConstraintError(err: unknown): boolean {
 }
 
 /**
+ * True for a foreign-key violation (Prisma P2003; the adapter's `ForeignKeyConstraintViolation`; PostgreSQL
+ * 23503; SQLite's SQLITE_CONSTRAINT_FOREIGNKEY). Every foreign key of the app points at a Site, so here it means
+ * the site the request resolved was merged into another meanwhile (lib/sites/store.ts): a retry resolves anew.
+ *
+ * @example if (isForeignKeyError(err)) return 503; // SITE_MOVED
+ */
+export function isForeignKeyError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = codeOf(e);
+    if (code === 'P2003' || code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return true;
+    if ((e as { kind?: unknown }).kind === 'ForeignKeyConstraintViolation') return true;
+  }
+  return false;
+}
+
+/**
  * Prisma error codes that mean "the database could not be reached or did not answer in time", not "the query
  * was wrong": P1001 not reachable, P1002 timed out, P1008 operation timed out (also a busy SQLite file),
  * P1017 connection closed, P2024 no connection from the pool in time, P2028 transaction could not start or

@@ -8,6 +8,7 @@
 import type { VerifiedCaller } from '../sites/caller';
 import { siteStore, type SiteStore } from '../sites/store';
 import { verifyForgeRequest, type ForgeRemoteRequest, type VerifyForgeInvocationTokenOptions } from './invocation-token';
+import { connectPairing } from './pairing';
 import { forgeRemoteOptions } from './remote';
 import { assertUiInvocation } from './route-rules';
 import { extensionIssueKey, forgeLicense, forgeSiteClaims } from './site-claims';
@@ -15,6 +16,8 @@ import { extensionIssueKey, forgeLicense, forgeSiteClaims } from './site-claims'
 export interface ForgeDoorDeps {
   verify: VerifyForgeInvocationTokenOptions;
   sites: Pick<SiteStore, 'resolveForgeInstallation'>;
+  /** How a join with the Connect tenant is confirmed (./pairing.ts); tests replace it. */
+  pairing?: typeof connectPairing;
 }
 
 /** The app's Forge door: FORGE_APP_ID and the JWKS from configuration, the site store over `getDb()`. */
@@ -38,7 +41,7 @@ export async function forgeCaller(request: Request, deps: ForgeDoorDeps = forgeD
   const forge = await verifyForgeRequest(request, deps.verify);
   assertUiInvocation(forge.invocation);
   const claims = forgeSiteClaims(forge.invocation);
-  const installation = await deps.sites.resolveForgeInstallation(claims);
+  const installation = await deps.sites.resolveForgeInstallation(claims, { confirmPairing: (deps.pairing ?? connectPairing)(forge) });
   return {
     caller: {
       siteId: installation.siteId,

@@ -28,6 +28,7 @@ import { webhookDeliveries, type WebhookDeliveries } from '../webhooks/deliverie
 import { WEBHOOK_BODY_LIMIT } from '../webhooks/receive';
 import { WEBHOOKS, type WebhookDefinition } from '../webhooks/registry';
 import { verifyForgeRequest, type VerifyForgeInvocationTokenOptions } from './invocation-token';
+import { connectPairing } from './pairing';
 import { forgeRemoteOptions } from './remote';
 import { assertBackendInvocation, assertRoutedEventType, type ForgeBackendRoute } from './route-rules';
 import { forgeSiteClaims } from './site-claims';
@@ -67,6 +68,8 @@ export interface ForgeEventDeps {
   deliveries: WebhookDeliveries;
   /** The request's deadline: the event's transaction rolls back rather than commit after it. */
   deadline?: Deadline;
+  /** How a join with the Connect tenant is confirmed (./pairing.ts); tests replace it. */
+  pairing?: typeof connectPairing;
 }
 
 /** The app's dependencies: FORGE_APP_ID and JWKS, the site store and the delivery log over `getDb()`. */
@@ -82,17 +85,20 @@ export type ForgeEventOutcome = 'processed' | 'duplicate' | 'ignored';
  * @example await receiveForgeEvent(request, forgeEventDeps());
  */
 export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps): Promise<ForgeEventOutcome> {
-  const { invocation } = await verifyForgeRequest(request, deps.verify);
+  const forge = await verifyForgeRequest(request, deps.verify);
+  const { invocation } = forge;
   assertBackendInvocation(invocation, FORGE_EVENTS_ROUTE);
   const claims = forgeSiteClaims(invocation);
   const body = await readObject(request);
+  // The endpoint asks for the system token (forge/manifest.yml), so an event can confirm a Connect join too.
+  const confirmPairing = (deps.pairing ?? connectPairing)(forge);
   const eventType = body.eventType;
   assertRoutedEventType(FORGE_EVENTS_ROUTE, eventType);
   const iat = issuedAt(invocation.claims.iat);
   const fields = { installationId: claims.installationId, eventType: String(eventType).slice(0, 64) };
 
   if (eventType === 'avi:forge:installed:app' || eventType === 'avi:forge:upgraded:app') {
-    const applied = await deps.sites.recordLifecycle(claims, eventType === 'avi:forge:installed:app' ? 'installed' : 'upgraded', { iat });
+    const applied = await deps.sites.recordLifecycle(claims, eventType === 'avi:forge:installed:app' ? 'installed' : 'upgraded', { iat, confirmPairing });
     log.info(applied ? 'forge_lifecycle_applied' : 'forge_lifecycle_ignored', fields);
     return applied ? 'processed' : 'ignored';
   }
@@ -108,7 +114,7 @@ export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps):
   if ((typeof identity !== 'string' && typeof identity !== 'number') || String(identity).length === 0 || String(identity).length > MAX_IDENTITY_LENGTH) {
     throw new ConnectError('BAD_REQUEST', 'The event has no valid identity (issue.id or changelog.id).');
   }
-  const installation = await deps.sites.resolveForgeInstallation(claims, { allowUninstalled: true });
+  const installation = await deps.sites.resolveForgeInstallation(claims, { allowUninstalled: true, confirmPairing });
   if (installation.state === 'uninstalled') {
     log.info('forge_event_ignored', { ...fields, reason: 'uninstalled' });
     return 'ignored';

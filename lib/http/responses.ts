@@ -4,12 +4,14 @@
  * or locked (lib/db/errors.ts) is a 503 DATABASE_UNAVAILABLE with `Retry-After`: the caller (Jira's webhook
  * retries, the iframe, a lifecycle callback) should try again, and nothing was stored. A transaction that lost
  * to a concurrent one (deadlock, serialization failure) is a 503 DATABASE_CONFLICT with `Retry-After` too: it
- * was rolled back, and the same request sent again may succeed. Anything else is a bug: it is logged without
+ * was rolled back, and the same request sent again may succeed; so is a write under a site that a merge removed
+ * meanwhile (503 SITE_MOVED: the retry resolves the merged site). Anything else is a bug: it is logged without
  * its stack reaching the client, and the client gets a bare 500.
  */
 import { ConnectError } from '../connect/errors';
-import { isDatabaseUnavailable, isTransactionConflict } from '../db/errors';
+import { isDatabaseUnavailable, isForeignKeyError, isTransactionConflict } from '../db/errors';
 import { log } from '../log';
+import { siteMoved } from '../sites/moved';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 /**
@@ -36,6 +38,14 @@ function describe(err: unknown): Described {
     const { name, code } = (err ?? {}) as { name?: string; code?: unknown };
     log.warn('database_conflict', { name, code });
     return describe(new ConnectError('DATABASE_CONFLICT', 'A concurrent change got in the way. Try again shortly.'));
+  }
+  if (isForeignKeyError(err)) {
+    // A write under a site that a merge just removed (lib/sites/store.ts): nothing was stored, and the retry
+    // resolves the merged site. Visible and retryable, never acknowledged and then lost.
+    log.warn('site_moved', {});
+    // This instance's caches may hold the old siteId: drop them, so the retry resolves the joined site.
+    siteMoved();
+    return describe(new ConnectError('SITE_MOVED', 'This site was just joined with another. Try again.'));
   }
   // Name, code and the start of the message: enough to find the bug, while a library message that echoes
   // its arguments (a query's values) cannot pour whole records into the logs.

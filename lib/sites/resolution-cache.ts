@@ -10,13 +10,16 @@
  *   Anything that would be refused (another cloudId, an uninstalled installation) or is unknown is read
  *   from committed state, and the store decides (re-read on failure: a refusal is never made on a cached row).
  * - A write through this process's store evicts what it touched (`recordLifecycle`, `markUninstalled`);
- *   a Connect link may merge sites, so it clears the whole cache. A read that overlapped one of these writes
+ *   a join of two sites (./moved.ts: made here, or learnt from a write that found its site gone) clears the
+ *   whole cache. A cached installation skips the join check of its resolution (lib/sites/store.ts), so a
+ *   join Atlassian has just made confirmable waits for the entry to expire: at most 10 s. A read that overlapped one of these writes
  *   is not cached (the generation rule). `evict(installationId)` and `clear()` are the hooks for any other
  *   code that learns a cached site is gone.
  * - Lifecycle decisions (`allowUninstalled`: Forge events) always read committed state.
  */
 import { LruCache } from '../cache';
 import { TENANT_CACHE_TTL_MS } from '../tenants/cache';
+import { onSiteMoved } from './moved';
 import type { ForgeInstallation, ForgeSiteClaims, SiteStore } from './store';
 
 export interface SiteResolutionCacheOptions {
@@ -71,6 +74,9 @@ export class SiteResolutionCache {
  * @example const sites = withResolutionCache(createSiteStore(getDb()));
  */
 export function withResolutionCache(store: SiteStore, cache: SiteResolutionCache = new SiteResolutionCache()): SiteStore {
+  // A join (made here, or learnt from a write that found its site gone: 503 SITE_MOVED) may have moved any
+  // cached installation's site.
+  onSiteMoved(() => cache.clear());
   return {
     resolveForgeInstallation: (claims, opts) =>
       opts?.allowUninstalled ? store.resolveForgeInstallation(claims, opts) : cache.resolve(claims, () => store.resolveForgeInstallation(claims, opts)),
@@ -88,13 +94,6 @@ export function withResolutionCache(store: SiteStore, cache: SiteResolutionCache
         cache.evict(installationId);
       }
     },
-    async linkConnectTenant(clientKey) {
-      try {
-        return await store.linkConnectTenant(clientKey);
-      } finally {
-        cache.clear();
-      }
-    },
-    assertLinkable: (install) => store.assertLinkable(install),
+    assertLinkable: (tx, install) => store.assertLinkable(tx, install),
   };
 }

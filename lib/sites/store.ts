@@ -5,30 +5,47 @@
  *
  * Resolution of a verified FIT (installationId I, cloudId C), in this order (CONTRACT-forge.md):
  *   1. a ForgeInstallation I → its site;
- *   2. a Connect tenant whose `installationId` is I (from Atlassian's signed `installed` payload) → its site;
- *   3. a Site whose cloudId is C (a Forge reinstall: a new I on the same site) → that site;
- *   4. else a new Site with cloudId C.
+ *   2. a Site whose cloudId is C (a Forge reinstall: a new I on the same site) → that site;
+ *   3. else a new Site with cloudId C.
  * A Site's cloudId, once set, never changes: a mismatch is refused (409 CONFLICT), never merged silently.
  *
- * The order problem: when a site's first Forge event arrives before the Connect `installed` that carries the
- * installationId, step 4 creates a second site for one cloud. When the link arrives (`linkConnectTenant`, or
- * step 2 finding a site without a cloudId while another holds C), the newer, Forge-created site is merged
- * into the Connect tenant's site, in one transaction: its notes, deliveries and installations move, and the
- * empty site is deleted. Never the other way round: the Connect site holds the data of the app's history.
+ * Joining the Connect tenant's site (`joinConnectTenant`): a Connect tenant names its Forge installation
+ * (`Tenant.installationId`) in its `installed` body, which Atlassian does not sign (the install token's qsh
+ * covers the method and path only). So the body alone never moves data: the join is decided during a Forge
+ * invocation, when Atlassian itself can be asked which Connect installation this Forge installation belongs to
+ * (the reserved app property that returns the Connect clientKey, ./pairing.ts), and only when
+ *   - the tenant's baseUrl and the installation's site URL (both known) name one site,
+ *   - the two sites' cloudIds agree, and
+ *   - Atlassian answers with the tenant's clientKey.
+ * Otherwise the two sites stay apart, the reason is logged (`site_join_deferred` / `site_join_refused`), and the
+ * join is tried again on a later invocation. Joining moves the Forge installation's site (its notes,
+ * deliveries and installations) into the tenant's, in one transaction, and deletes the emptied site: never the
+ * other way round, the Connect site holds the data of the app's history.
+ *
+ * A merge loses nothing (`mergeSites`): it first locks the old Site row (PostgreSQL `FOR UPDATE`, which waits
+ * for every transaction that inserted a note or delivery under it, since their foreign-key checks hold `FOR KEY
+ * SHARE` on it, and makes every later one wait; SQLite: the database's write lock), moves the rows with
+ * set-based statements, and deletes the site. Notes and deliveries reference their site ON DELETE RESTRICT, so
+ * a row that slipped past would fail the merge instead of being deleted with it. A writer that still holds
+ * the old siteId (resolved before the merge, on any instance) then fails its foreign key: lib/http/responses.ts
+ * answers 503 SITE_MOVED with Retry-After, and the retry resolves the merged site.
  *
  * Concurrency: every step that creates rests on a unique key (ForgeInstallation.installationId,
  * Site.cloudId), and a unique violation means a concurrent request won the race: the resolution runs again
  * and finds its row. Two first-time FITs for one installation therefore end on one site, on any number of
- * instances. This store caches nothing; `siteStore()` serves repeated FITs of an installed installation
- * from ./resolution-cache.ts for at most 10 s.
+ * instances. This store caches nothing but Atlassian's refusals of a pairing (10 min per instance, to spare its
+ * API); `siteStore()` serves repeated FITs of an installed installation from ./resolution-cache.ts for at most
+ * 10 s, and drops them whenever a site moves (./moved.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { LruCache } from '../cache';
 import { ConnectError } from '../connect/errors';
-import { getDb, isUniqueConstraintError, type Db } from '../db/client';
+import { dialectOfDb, getDb, isUniqueConstraintError, type Db, type Tx } from '../db/client';
 import { checkIat } from '../db/lifecycle-iat';
 import type { ForgeInstallation as ForgeInstallationRow } from '../db/generated/sqlite/client';
 import { log } from '../log';
 import { withResolutionCache } from './resolution-cache';
+import { siteMoved } from './moved';
 
 /** What a verified FIT says about the installation (lib/forge/site-claims.ts builds it). */
 export interface ForgeSiteClaims {
@@ -43,31 +60,49 @@ export interface ForgeSiteClaims {
 export type ForgeInstallation = ForgeInstallationRow;
 export type ForgeLifecycleEvent = 'installed' | 'upgraded';
 
+/**
+ * Asks Atlassian which Connect installation (clientKey) the invoking Forge installation belongs to
+ * (./pairing.ts). `null`: Atlassian names none; `undefined`: it could not be asked now (no system token,
+ * the API failed). Only an answer equal to the tenant's clientKey lets a join happen.
+ */
+export type ConfirmPairing = () => Promise<string | null | undefined>;
+
+export interface ResolveOptions {
+  /** Return an uninstalled installation instead of refusing it (events about it are then ignored). */
+  allowUninstalled?: boolean;
+  /** Confirms a join with a Connect tenant; without it, no join is made during this resolution. */
+  confirmPairing?: ConfirmPairing;
+}
+
 export interface SiteStore {
   /**
-   * The installation of a verified FIT, created (with its site) on first sight. Throws CONFLICT when the
-   * claims contradict what is stored, TENANT_UNINSTALLED for an installation that was uninstalled.
+   * The installation of a verified FIT, created (with its site) on first sight, and joined to its Connect
+   * tenant's site once that is confirmed. Throws CONFLICT when the claims contradict what is stored,
+   * TENANT_UNINSTALLED for an installation that was uninstalled.
    */
-  resolveForgeInstallation(claims: ForgeSiteClaims, opts?: { allowUninstalled?: boolean }): Promise<ForgeInstallation>;
+  resolveForgeInstallation(claims: ForgeSiteClaims, opts?: ResolveOptions): Promise<ForgeInstallation>;
   /**
    * Records `avi:forge:installed:app` / `avi:forge:upgraded:app`. Idempotent; an event older (`iat`) than the
    * newest applied one, or about an uninstalled installation, changes nothing. Returns whether it applied.
    */
-  recordLifecycle(claims: ForgeSiteClaims, event: ForgeLifecycleEvent, opts: { iat: number; at?: Date }): Promise<boolean>;
+  recordLifecycle(claims: ForgeSiteClaims, event: ForgeLifecycleEvent, opts: { iat: number; at?: Date; confirmPairing?: ConfirmPairing }): Promise<boolean>;
   /** Records the `preUninstall` of an installation; false when unknown, already uninstalled, or stale. */
   markUninstalled(installationId: string, opts: { iat: number; at?: Date }): Promise<boolean>;
   /**
-   * After a signed Connect `installed` carrying `installationId`: joins the Forge installation's site to the
-   * tenant's (merging a Forge-created site into it). CONFLICT when the two cannot be one site.
+   * Inside the transaction of a signed Connect `installed` that carries `installationId` (lib/tenants/store.ts
+   * `saveInstall`), before the tenant is written: refuses (CONFLICT) an installationId another tenant holds, or
+   * whose Forge installation names another site (URL or cloudId). Moves no data: the join waits for Atlassian's
+   * confirmation (see above).
    */
-  linkConnectTenant(clientKey: string): Promise<void>;
-  /**
-   * Checks, before a signed Connect `installed` is stored, that its installationId can be linked: no other
-   * tenant holds it, and a Forge installation already seen with it is on the same site (site URL, cloudId).
-   * Throws CONFLICT otherwise, so a refused install stores nothing.
-   */
-  assertLinkable(install: { clientKey: string; baseUrl: string; installationId: string }): Promise<void>;
+  assertLinkable(tx: Tx, install: { clientKey: string; baseUrl: string; installationId: string }): Promise<void>;
 }
+
+/**
+ * How long an instance remembers that Atlassian refused to pair an installation with a tenant, so a tenant
+ * claiming someone else's installation cannot make every one of that installation's requests call Atlassian.
+ * Only saves calls: the next instance (or the next 10 minutes) asks again.
+ */
+const REFUSED_PAIRING_TTL_MS = 10 * 60_000;
 
 /** Attempts before a resolution that keeps losing races gives up (each loss means another request won). */
 const ATTEMPTS = 5;
@@ -76,14 +111,9 @@ const ATTEMPTS = 5;
  * @example const sites = createSiteStore(getDb()); const { siteId } = await sites.resolveForgeInstallation(claims);
  */
 export function createSiteStore(db: Db): SiteStore {
-  /** Step 2–4: the site a new installation belongs to. May create a Site or merge two. */
+  const refusedPairings = new LruCache<true>({ max: 1000, ttlMs: REFUSED_PAIRING_TTL_MS });
+  /** Step 2–3: the site a new installation belongs to. May create a Site. */
   async function siteForNewInstallation(claims: ForgeSiteClaims): Promise<string> {
-    const tenant = await db.tenant.findUnique({ where: { installationId: claims.installationId }, select: { clientKey: true, siteId: true, baseUrl: true } });
-    if (tenant) {
-      assertSameSite(tenant.baseUrl, claims.siteUrl);
-      await adoptCloudId(tenant.siteId, claims.cloudId);
-      return tenant.siteId;
-    }
     const byCloud = await db.site.findUnique({ where: { cloudId: claims.cloudId }, select: { id: true } });
     if (byCloud) return byCloud.id;
     const created = await db.site.create({ data: { id: randomUUID(), cloudId: claims.cloudId }, select: { id: true } });
@@ -91,61 +121,96 @@ export function createSiteStore(db: Db): SiteStore {
     return created.id;
   }
 
-  /** Gives `siteId` the cloudId C, merging a site that already holds C into it. */
-  async function adoptCloudId(siteId: string, cloudId: string): Promise<void> {
-    const site = await db.site.findUnique({ where: { id: siteId }, select: { cloudId: true } });
-    if (!site) throw new Error(`Site ${siteId} vanished during resolution; try again.`);
-    if (site.cloudId === cloudId) return;
-    if (site.cloudId !== null) throw cloudConflict();
-    const holder = await db.site.findUnique({ where: { cloudId }, select: { id: true } });
-    if (holder) await mergeSites(holder.id, siteId);
-    else await db.site.updateMany({ where: { id: siteId, cloudId: null }, data: { cloudId } });
+  /**
+   * Moves everything of site `fromId` into `intoId` and deletes `fromId`, inside `tx`. A delivery both sites
+   * recorded (the same event through two doors) is kept once. A no-op when `fromId` is already gone.
+   * Set-based: no ids are read into memory, whatever the site holds.
+   */
+  async function mergeSites(tx: Tx, fromId: string, intoId: string): Promise<void> {
+    // First: waits for every in-flight insert under `fromId` to commit (they hold FOR KEY SHARE on the row)
+    // and makes later ones wait, then fail their foreign key once the row is gone: nothing lands after the move.
+    if (dialectOfDb(db) === 'postgresql') await tx.$queryRaw`SELECT "id" FROM "Site" WHERE "id" = ${fromId} FOR UPDATE`;
+    // SQLite has one writer: a write takes the database's lock at once (a key column is not touched, so no
+    // ON UPDATE CASCADE runs).
+    else await tx.$executeRaw`UPDATE "Site" SET "createdAt" = "createdAt" WHERE "id" = ${fromId}`;
+    const [from, into] = await Promise.all([tx.site.findUnique({ where: { id: fromId } }), tx.site.findUnique({ where: { id: intoId } })]);
+    if (!from || !into) return;
+    if (from.cloudId && into.cloudId && from.cloudId !== into.cloudId) throw cloudConflict();
+    const duplicates = await tx.$executeRaw`DELETE FROM "WebhookDelivery" WHERE "siteId" = ${fromId} AND "webhookId" IN (SELECT "webhookId" FROM "WebhookDelivery" WHERE "siteId" = ${intoId})`;
+    const deliveries = await tx.webhookDelivery.updateMany({ where: { siteId: fromId }, data: { siteId: intoId } });
+    const notes = await tx.note.updateMany({ where: { siteId: fromId }, data: { siteId: intoId } });
+    await tx.forgeInstallation.updateMany({ where: { siteId: fromId }, data: { siteId: intoId } });
+    await tx.tenant.updateMany({ where: { siteId: fromId }, data: { siteId: intoId } });
+    // RESTRICT: fails (and rolls everything back) if anything still references the old site.
+    await tx.site.delete({ where: { id: fromId } });
+    if (from.cloudId && !into.cloudId) await tx.site.update({ where: { id: intoId }, data: { cloudId: from.cloudId } });
+    log.info('sites_merged', { from: fromId, into: intoId, notes: notes.count, deliveries: deliveries.count, duplicateDeliveries: duplicates });
   }
 
   /**
-   * Moves everything of site `fromId` into `intoId` and deletes `fromId`, in one transaction. A delivery both
-   * sites recorded (the same event through two doors) is kept once. A no-op when `fromId` is already gone.
+   * Joins `installation`'s site to the site of the Connect tenant that names it, when every condition in the
+   * header holds; otherwise leaves both apart and says why. Returns the installation as it is afterwards.
    */
-  async function mergeSites(fromId: string, intoId: string): Promise<void> {
-    await db.$transaction(async (tx) => {
-      const [from, into] = await Promise.all([
-        tx.site.findUnique({ where: { id: fromId } }),
-        tx.site.findUnique({ where: { id: intoId } }),
-      ]);
-      if (!from || !into) return;
-      if (from.cloudId && into.cloudId && from.cloudId !== into.cloudId) throw cloudConflict();
-      const seen = await tx.webhookDelivery.findMany({ where: { siteId: intoId }, select: { webhookId: true } });
-      const dup = seen.map((d) => d.webhookId);
-      if (dup.length) await tx.webhookDelivery.deleteMany({ where: { siteId: fromId, webhookId: { in: dup } } });
-      await tx.webhookDelivery.updateMany({ where: { siteId: fromId }, data: { siteId: intoId } });
-      const notes = await tx.note.updateMany({ where: { siteId: fromId }, data: { siteId: intoId } });
-      await tx.forgeInstallation.updateMany({ where: { siteId: fromId }, data: { siteId: intoId } });
-      await tx.tenant.updateMany({ where: { siteId: fromId }, data: { siteId: intoId } });
-      await tx.site.deleteMany({ where: { id: fromId } });
-      if (from.cloudId && !into.cloudId) await tx.site.update({ where: { id: intoId }, data: { cloudId: from.cloudId } });
-      log.info('sites_merged', { from: fromId, into: intoId, notes: notes.count });
+  async function joinConnectTenant(installation: ForgeInstallation, claims: ForgeSiteClaims, confirm: ConfirmPairing | undefined): Promise<ForgeInstallation> {
+    const tenant = await db.tenant.findUnique({
+      where: { installationId: installation.installationId },
+      select: { clientKey: true, siteId: true, baseUrl: true, state: true, site: { select: { cloudId: true } } },
     });
+    if (!tenant || tenant.siteId === installation.siteId || tenant.state === 'uninstalled') return installation;
+    const fields = { installationId: installation.installationId, clientKey: tenant.clientKey };
+    const siteUrl = claims.siteUrl ?? installation.siteUrl ?? undefined;
+    if (!siteUrl) {
+      log.info('site_join_deferred', { ...fields, reason: 'no_site_url' });
+      return installation;
+    }
+    if (!sameSite(tenant.baseUrl, siteUrl) || (tenant.site.cloudId && tenant.site.cloudId !== installation.cloudId)) {
+      log.warn('site_join_refused', { ...fields, reason: 'different_site' });
+      return installation;
+    }
+    const pairing = `${installation.installationId} ${tenant.clientKey}`;
+    if (refusedPairings.get(pairing)) return installation;
+    const confirmed = confirm ? await confirm() : undefined;
+    if (confirmed === undefined) {
+      log.info('site_join_deferred', { ...fields, reason: 'pairing_not_confirmable' });
+      return installation;
+    }
+    if (confirmed !== tenant.clientKey) {
+      refusedPairings.set(pairing, true);
+      log.warn('site_join_refused', { ...fields, reason: 'pairing_not_confirmed' });
+      return installation;
+    }
+    await db.$transaction((tx) => mergeSites(tx, installation.siteId, tenant.siteId));
+    siteMoved();
+    log.info('site_joined', { ...fields, siteId: tenant.siteId });
+    return (await db.forgeInstallation.findUnique({ where: { installationId: installation.installationId } })) ?? installation;
   }
 
-  async function resolveForgeInstallation(claims: ForgeSiteClaims, { allowUninstalled = false } = {}): Promise<ForgeInstallation> {
+  async function resolveForgeInstallation(claims: ForgeSiteClaims, { allowUninstalled = false, confirmPairing }: ResolveOptions = {}): Promise<ForgeInstallation> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const existing = await db.forgeInstallation.findUnique({ where: { installationId: claims.installationId } });
       if (existing) {
         // Signed claims about one installation never change its site: a different cloudId is a token minted
         // for something else, and is refused rather than followed.
         if (existing.cloudId !== claims.cloudId) throw cloudConflict();
-        if (existing.state === 'uninstalled' && !allowUninstalled) throw new ConnectError('TENANT_UNINSTALLED', 'This Forge installation was uninstalled.');
-        return existing;
+        if (existing.state === 'uninstalled') {
+          if (!allowUninstalled) throw new ConnectError('TENANT_UNINSTALLED', 'This Forge installation was uninstalled.');
+          return existing;
+        }
+        // The site URL is learnt from the first FIT that carries one (backend invocations carry none).
+        if (!existing.siteUrl && claims.siteUrl) {
+          await db.forgeInstallation.updateMany({ where: { installationId: claims.installationId, siteUrl: null }, data: { siteUrl: claims.siteUrl } });
+        }
+        return joinConnectTenant(existing, claims, confirmPairing);
       }
       try {
         const siteId = await siteForNewInstallation(claims);
         const created = await db.forgeInstallation.create({
-          data: { ...fields(claims), siteId, state: 'installed', installedAt: new Date() },
+          data: { ...fields(claims), siteUrl: claims.siteUrl ?? null, siteId, state: 'installed', installedAt: new Date() },
         });
         log.info('forge_installation_recorded', { installationId: claims.installationId, siteId, cloudId: claims.cloudId });
-        return created;
+        return joinConnectTenant(created, claims, confirmPairing);
       } catch (err) {
-        // A concurrent request created the installation, the site or the cloudId link first: resolve again.
+        // A concurrent request created the installation or the site first: resolve again.
         if (!isUniqueConstraintError(err)) throw err;
       }
     }
@@ -155,19 +220,21 @@ export function createSiteStore(db: Db): SiteStore {
   return {
     resolveForgeInstallation,
 
-    async assertLinkable({ clientKey, baseUrl, installationId }) {
-      const holder = await db.tenant.findUnique({ where: { installationId }, select: { clientKey: true } });
+    async assertLinkable(tx, { clientKey, baseUrl, installationId }) {
+      const holder = await tx.tenant.findUnique({ where: { installationId }, select: { clientKey: true } });
       if (holder && holder.clientKey !== clientKey) throw new ConnectError('CONFLICT', 'Another installation holds this installationId.');
-      const installation = await db.forgeInstallation.findUnique({ where: { installationId }, select: { siteUrl: true, cloudId: true } });
+      const installation = await tx.forgeInstallation.findUnique({ where: { installationId }, select: { siteUrl: true, cloudId: true } });
       if (!installation) return;
-      assertSameSite(baseUrl, installation.siteUrl ?? undefined);
-      const tenant = await db.tenant.findUnique({ where: { clientKey }, select: { site: { select: { cloudId: true } } } });
+      if (installation.siteUrl && !sameSite(baseUrl, installation.siteUrl)) {
+        throw new ConnectError('CONFLICT', 'The Forge installation and the Connect installation name different sites.');
+      }
+      const tenant = await tx.tenant.findUnique({ where: { clientKey }, select: { site: { select: { cloudId: true } } } });
       if (tenant?.site.cloudId && tenant.site.cloudId !== installation.cloudId) throw cloudConflict();
     },
 
-    async recordLifecycle(claims, event, { iat, at = new Date() }) {
+    async recordLifecycle(claims, event, { iat, at = new Date(), confirmPairing }) {
       checkIat(iat);
-      const installation = await resolveForgeInstallation(claims, { allowUninstalled: true });
+      const installation = await resolveForgeInstallation(claims, { allowUninstalled: true, confirmPairing });
       if (installation.state === 'uninstalled') return false;
       // Conditional on not having applied a newer event: a delayed retry cannot roll an upgrade back.
       const { count } = await db.forgeInstallation.updateMany({
@@ -185,44 +252,29 @@ export function createSiteStore(db: Db): SiteStore {
       });
       return count === 1;
     },
-
-    async linkConnectTenant(clientKey) {
-      const tenant = await db.tenant.findUnique({ where: { clientKey }, select: { siteId: true, installationId: true, baseUrl: true } });
-      if (!tenant?.installationId) return;
-      const installation = await db.forgeInstallation.findUnique({ where: { installationId: tenant.installationId } });
-      // Not seen through Forge yet: the first FIT finds the tenant (step 2) and joins its site then.
-      if (!installation || installation.siteId === tenant.siteId) return;
-      assertSameSite(tenant.baseUrl, installation.siteUrl ?? undefined);
-      const site = await db.site.findUnique({ where: { id: tenant.siteId }, select: { cloudId: true } });
-      if (site?.cloudId && site.cloudId !== installation.cloudId) throw cloudConflict();
-      await mergeSites(installation.siteId, tenant.siteId);
-    },
   };
 }
 
+/** The stored fields a FIT's claims set. A claim that is absent keeps what is stored (a backend event names no site URL). */
 function fields(claims: ForgeSiteClaims) {
   return {
     installationId: claims.installationId,
     cloudId: claims.cloudId,
-    siteUrl: claims.siteUrl ?? null,
-    environmentType: claims.environmentType ?? null,
-    environmentId: claims.environmentId ?? null,
-    appVersion: claims.appVersion ?? null,
+    ...(claims.siteUrl ? { siteUrl: claims.siteUrl } : {}),
+    ...(claims.environmentType ? { environmentType: claims.environmentType } : {}),
+    ...(claims.environmentId ? { environmentId: claims.environmentId } : {}),
+    ...(claims.appVersion ? { appVersion: claims.appVersion } : {}),
   };
 }
 
 /**
  * A Connect tenant and a Forge installation are one site only if they name the same site: the tenant's
- * `baseUrl` (Confluence's `/wiki` aside) and the FIT's `context.siteUrl` must share their origin. This is
- * what stops an `installed` body naming another site's installationId (the body is not covered by the
- * install token's qsh, SECURITY.md) from joining that site's data.
+ * `baseUrl` (Confluence's `/wiki` aside) and the FIT's `context.siteUrl` share their origin. Both must be known:
+ * a missing URL decides nothing.
  */
-function assertSameSite(baseUrl: string, siteUrl: string | undefined): void {
-  if (siteUrl === undefined) return;
+function sameSite(baseUrl: string, siteUrl: string): boolean {
   const origin = originOf(baseUrl);
-  if (!origin || origin !== originOf(siteUrl)) {
-    throw new ConnectError('CONFLICT', 'The Forge installation and the Connect installation name different sites.');
-  }
+  return origin !== undefined && origin === originOf(siteUrl);
 }
 
 function originOf(url: string): string | undefined {

@@ -8,7 +8,8 @@
  *   tokens cannot turn into database reads.
  *
  * Other processes learn of a write only when their entry expires (`ttlMs`), or at once for a rotated secret
- * (the re-read above). Lifecycle decisions never read this cache (lib/tenants/store.ts).
+ * (the re-read above), or, for a tenant whose site was joined into another, when a write on the old siteId
+ * fails (the app's store clears its cache then: lib/sites/moved.ts). Lifecycle decisions never read this cache (lib/tenants/store.ts).
  */
 import { LruCache } from '../cache';
 import type { Tenant } from './types';

@@ -19,8 +19,9 @@ import { ConnectError } from '../connect/errors';
 import { normalizeBaseUrl } from '../connect/hosts';
 import { getConfig } from '../config';
 import { keyRingOf, open, seal, type KeyRing } from '../crypto/secret-box';
-import { dialectOfDb, getDb, type Db, type TenantRow, type Tx } from '../db/client';
+import { dialectOfDb, getDb, isUniqueConstraintError, type Db, type TenantRow, type Tx } from '../db/client';
 import { checkIat } from '../db/lifecycle-iat';
+import { onSiteMoved } from '../sites/moved';
 import { TenantCache, type TenantCacheOptions } from './cache';
 import { reencryptSecrets, type RotationReport } from './rotation';
 import type { InstallPayload, Tenant, TenantRecord, TenantState } from './types';
@@ -48,9 +49,11 @@ export interface TenantStore extends TenantReader {
    * The old secret is never read, so a row sealed with a lost key is repaired by a genuine reinstall.
    * @throws ConnectError STALE_LIFECYCLE if a lifecycle event with a later `iat` was already applied.
    * @throws ConnectError CONFLICT if another installation that is not uninstalled holds this baseUrl
-   *   (scheme and host compared case-insensitively, trailing slash ignored: `normalizeBaseUrl`).
+   *   (scheme and host compared case-insensitively, trailing slash ignored: `normalizeBaseUrl`), or another
+   *   tenant holds its installationId.
+   * @throws ConnectError REPLAYED_INSTALL if an `installed` with this `iat` or a later one was already applied.
    */
-  saveInstall(payload: InstallPayload, opts: LifecycleOptions & { iat: number }): Promise<Tenant>;
+  saveInstall(payload: InstallPayload, opts: InstallOptions): Promise<Tenant>;
   /** Records an `enabled` event. Null if there is no such tenant. @throws ConnectError STALE_LIFECYCLE */
   markEnabled(clientKey: string, opts?: LifecycleOptions): Promise<Tenant | null>;
   /** Records a `disabled` event. Null if there is no such tenant. @throws ConnectError STALE_LIFECYCLE */
@@ -76,7 +79,21 @@ export interface LifecycleOptions {
   at?: Date;
 }
 
+export interface InstallOptions extends LifecycleOptions {
+  iat: number;
+  /**
+   * Runs in the install's transaction, under its locks, before the tenant is written; what it throws refuses
+   * the install and nothing is stored (the Connect↔Forge link checks, lib/connect/lifecycle.ts).
+   */
+  beforeWrite?: (tx: Tx) => Promise<void>;
+}
+
 export interface TenantStoreOptions {
+  /**
+   * Clear the cache when a site is joined into another (lib/sites/moved.ts): a cached tenant may name the old
+   * siteId. The app's store does; stores made for tests opt in.
+   */
+  forgetOnSiteMoved?: boolean;
   /** Cache size, lifetime and re-read interval (./cache.ts). `max: 0` disables the cache. */
   cache?: Omit<TenantCacheOptions, 'now'>;
   /** Clock for the cache, for tests. */
@@ -92,6 +109,7 @@ const STATES: readonly TenantState[] = ['installed', 'enabled', 'disabled', 'uni
  */
 export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOptions = {}): TenantStore {
   const cache = new TenantCache({ ...options.cache, now: options.now });
+  if (options.forgetOnSiteMoved) onSiteMoved(() => cache.clear());
   const dialect = dialectOfDb(db);
 
   const toTenant = (row: TenantRow): Tenant => ({ ...toRecord(row), sharedSecret: open(row.sharedSecret, row.clientKey, keys) });
@@ -139,7 +157,7 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
       return row && toRecord(row);
     },
 
-    async saveInstall(payload, { iat, at = new Date() }) {
+    async saveInstall(payload, { iat, at = new Date(), beforeWrite }) {
       checkIat(iat);
       const baseUrl = normalizeBaseUrl(payload.baseUrl);
       if (!baseUrl) throw new ConnectError('BAD_REQUEST', 'The install payload has an invalid baseUrl.');
@@ -156,21 +174,36 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
         state: 'installed',
         uninstalledAt: null,
         lastLifecycleIat: iat,
+        lastInstallIat: iat,
         // Kept when absent: `installed` may come again without it, and the link stays.
         ...(payload.installationId ? { installationId: payload.installationId } : {}),
       };
       const where = { clientKey: payload.clientKey };
-      const saved = await lifecycleWrite(payload.clientKey, iat, async (tx, current) => {
-        // One live installation per site: checked under the baseUrl's lock, so a concurrent install for the
-        // same site on another instance waits here and then sees this one.
-        const holder = await tx.tenant.findFirst({ where: { baseUrl, clientKey: { not: payload.clientKey }, state: { not: 'uninstalled' } }, select: { clientKey: true } });
-        if (holder) throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
-        if (current) return tx.tenant.update({ where, data: fields });
-        // A first install starts the site's data partition: a Site with the clientKey as its id (lib/sites/).
-        const site = { connectOrCreate: { where: { id: payload.clientKey }, create: { id: payload.clientKey } } };
-        return tx.tenant.create({ data: { ...where, ...fields, site, installedAt: at } });
-      }, [`baseUrl:${baseUrl}`]);
-      return toTenant(saved!);
+      // The installationId's lock too: two installs claiming one installationId are serialised, and the
+      // second sees the first's claim (CONFLICT) instead of failing on the unique key.
+      const locks = [`baseUrl:${baseUrl}`, ...(payload.installationId ? [`installation:${payload.installationId}`] : [])];
+      try {
+        const saved = await lifecycleWrite(payload.clientKey, iat, async (tx, current) => {
+          // The install token's qsh does not cover the body: a replay of a token already applied (same `iat`)
+          // could carry any body. Atlassian issues a new token, with a later iat, for every install.
+          if (current?.lastInstallIat != null && current.lastInstallIat >= iat) throw replayed();
+          // One live installation per site: checked under the baseUrl's lock, so a concurrent install for the
+          // same site on another instance waits here and then sees this one.
+          const holder = await tx.tenant.findFirst({ where: { baseUrl, clientKey: { not: payload.clientKey }, state: { not: 'uninstalled' } }, select: { clientKey: true } });
+          if (holder) throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
+          // The link's checks (lib/sites/store.ts `assertLinkable`), in this transaction: a refusal stores nothing.
+          await beforeWrite?.(tx);
+          if (current) return tx.tenant.update({ where, data: fields });
+          // A first install starts the site's data partition: a Site with the clientKey as its id (lib/sites/).
+          const site = { connectOrCreate: { where: { id: payload.clientKey }, create: { id: payload.clientKey } } };
+          return tx.tenant.create({ data: { ...where, ...fields, site, installedAt: at } });
+        }, locks);
+        return toTenant(saved!);
+      } catch (err) {
+        // SQLite, or a check that did not run: the unique installationId is held by another tenant.
+        if (isUniqueConstraintError(err) && payload.installationId) throw new ConnectError('CONFLICT', 'Another installation holds this installationId.');
+        throw err;
+      }
     },
 
     markEnabled: async (clientKey, opts = {}) => nullOr(await transition(clientKey, 'enabled', opts), toTenant),
@@ -227,6 +260,10 @@ function isStale(lastLifecycleIat: number | null, iat: number | undefined): bool
   return iat !== undefined && lastLifecycleIat !== null && lastLifecycleIat > iat;
 }
 
+function replayed(): ConnectError {
+  return new ConnectError('REPLAYED_INSTALL', 'This install token was already used; Atlassian signs every install anew.');
+}
+
 function stale(): ConnectError {
   return new ConnectError('STALE_LIFECYCLE', 'A newer lifecycle event for this installation was already applied.');
 }
@@ -237,6 +274,6 @@ const globalForStore = globalThis as typeof globalThis & { __connectNextTenantSt
 
 /** The app's tenant store: `getDb()` and the keys from `getConfig()`, created on first use. */
 export function tenantStore(): TenantStore {
-  globalForStore.__connectNextTenantStore ??= createTenantStore(getDb(), keyRingOf(getConfig()));
+  globalForStore.__connectNextTenantStore ??= createTenantStore(getDb(), keyRingOf(getConfig()), { forgetOnSiteMoved: true });
   return globalForStore.__connectNextTenantStore;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getConfig } from '@/lib/config';
-import { createDb, getDb, isUniqueConstraintError } from '@/lib/db/client';
+import { createDb, getDb, isUniqueConstraintError, isForeignKeyError } from '@/lib/db/client';
 import { dialectOf, postgresOptions, sqliteFilePath } from '@/lib/db/database-url.mjs';
 import { clearTables, createTestDatabase, DIALECTS, TEST_DATABASE_URL, withSchema, type TestDatabase } from '@/test/helpers/db';
 
@@ -66,11 +66,12 @@ describe.each(DIALECTS)('createDb [%s]', (dialect) => {
     await db.webhookDelivery.create({ data: { siteId: 'c1', webhookId: 'w1', event: 'jira:issue_updated' } });
     const again = db.webhookDelivery.create({ data: { siteId: 'c1', webhookId: 'w1', event: 'jira:issue_updated' } });
     expect(isUniqueConstraintError(await again.catch((e: unknown) => e))).toBe(true);
-    // Deleting a site deletes its data (its installations first: they are kept deliberately, never cascaded).
+    // A site that holds data cannot be deleted (RESTRICT): its rows are moved or deleted deliberately first,
+    // never swept away with it (lib/sites/store.ts, merging sites).
     await db.tenant.delete({ where: { clientKey: 'c1' } });
-    await db.site.delete({ where: { id: 'c1' } });
-    expect(await db.note.count()).toBe(0);
-    expect(await db.webhookDelivery.count()).toBe(0);
+    await expect(db.site.delete({ where: { id: 'c1' } })).rejects.toSatisfy(isForeignKeyError);
+    expect(await db.note.count()).toBe(1);
+    expect(await db.webhookDelivery.count()).toBe(1);
   });
 
   it('supports interactive transactions', async () => {

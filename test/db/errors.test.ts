@@ -3,7 +3,7 @@
  * (recorded from test/reliability/database-outage.test.ts runs), and lib/http/responses.ts's mapping of them.
  */
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable, isUniqueConstraintError } from '@/lib/db/errors';
+import { isDatabaseUnavailable, isForeignKeyError, isUniqueConstraintError } from '@/lib/db/errors';
 import { errorResponse } from '@/lib/http/responses';
 
 const adapterError = (cause: Record<string, unknown>) => ({ name: 'DriverAdapterError', cause });
@@ -42,6 +42,24 @@ describe('isDatabaseUnavailable', () => {
   it('tells a unique violation by its Prisma code', () => {
     expect(isUniqueConstraintError(known('P2002'))).toBe(true);
     expect(isUniqueConstraintError(known('P1017'))).toBe(false);
+  });
+
+  it('tells a foreign-key violation (a site joined away) apart from an outage and a unique violation', () => {
+    // The real shapes on both databases are exercised in test/db/client.test.ts and test/sites/join.test.ts.
+    const fk = known('P2003', { kind: 'ForeignKeyConstraintViolation', constraint: { index: 'Note_siteId_fkey' } });
+    expect(isForeignKeyError(fk)).toBe(true);
+    expect(isDatabaseUnavailable(fk)).toBe(false);
+    expect(isForeignKeyError(known('P2002'))).toBe(false);
+    expect(isForeignKeyError(known('P1017', { kind: 'ConnectionClosed' }))).toBe(false);
+  });
+});
+
+describe('errorResponse for a write under a site that was joined away', () => {
+  it('is a 503 SITE_MOVED with Retry-After', async () => {
+    const response = errorResponse(known('P2003'));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toEqual({ error: 'SITE_MOVED', message: 'This site was just joined with another. Try again.' });
   });
 });
 

@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '@/lib/db/client';
+import { createDb, isForeignKeyError, type Db } from '@/lib/db/client';
 import { applyMigrations } from '@/scripts/db/migrations.mjs';
 import { migrationsPath } from '@/scripts/db/schemas.mjs';
 import { adminQuery, DIALECTS, TEST_DATABASE_URL, withSchema, type Dialect } from '@/test/helpers/db';
@@ -82,8 +82,10 @@ describe.each(DIALECTS)('the Site migration keeps existing data [%s]', (dialect)
     const migrated = await db.note.findMany({ select: { id: true, siteId: true, issueKey: true, text: true }, orderBy: { id: 'asc' } });
     expect(migrated).toEqual(notes.map(([id, siteId, issueKey]) => ({ id, siteId, issueKey, text: `text of ${id}` })));
     expect(await db.webhookDelivery.findMany({ select: { siteId: true, webhookId: true } })).toEqual([{ siteId: 'client-b', webhookId: 'wh-1' }]);
-    // The foreign keys hold: deleting a site takes its notes with it, and only its notes.
+    // The foreign keys hold: a site is deleted only once its notes are (RESTRICT, since sites_restrict_data).
     await db.tenant.delete({ where: { clientKey: 'client-a' } });
+    await expect(db.site.delete({ where: { id: 'client-a' } })).rejects.toSatisfy(isForeignKeyError);
+    await db.note.deleteMany({ where: { siteId: 'client-a' } });
     await db.site.delete({ where: { id: 'client-a' } });
     expect((await db.note.findMany({ select: { id: true } })).map((n) => n.id)).toEqual(['n3']);
   });

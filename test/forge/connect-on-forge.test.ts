@@ -1,7 +1,8 @@
 /**
  * Connect-on-Forge lifecycle facts, through the code the lifecycle route runs, on SQLite and PostgreSQL:
  * the signed `installed` of an app registered on Forge carries `installationId`, which is stored and links
- * the Connect tenant to its Forge installation (merging a site Forge reached first); `enabled` never comes
+ * the Connect tenant to its Forge installation (a site Forge reached first joins once Atlassian confirms the
+ * pairing); `enabled` never comes
  * and is not needed.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -41,10 +42,12 @@ it('parses installationId from an installed payload, and refuses one that is not
 });
 
 forEachDatabase('Connect on Forge', (t) => {
-  const installed = (payload: Record<string, unknown> & { clientKey: string }) =>
+  /** Atlassian signs every install anew, a second or more apart: each call here gets a later `iat`. */
+  let clock = Math.floor(Date.now() / 1000) - 120;
+  const installed = (payload: Record<string, unknown> & { clientKey: string }, token?: string) =>
     handle(async () => {
       const url = `${APP_URL}/api/lifecycle/installed`;
-      const request = lifecycleRequest('installed', payload, signInstallToken(installKeys, payload.clientKey, url));
+      const request = lifecycleRequest('installed', payload, token ?? signInstallToken(installKeys, payload.clientKey, url, { claims: { iat: ++clock } }));
       await handleLifecycle('installed', request, {
         store: t.store,
         appBaseUrl: APP_URL,
@@ -65,13 +68,17 @@ forEachDatabase('Connect on Forge', (t) => {
     expect((await t.store.getTenant(payload.clientKey))?.installationId).toBe(site.installationId);
   });
 
-  it('links a site Forge reached first: its notes and installation join the tenant’s site', async () => {
+  it('a site Forge reached first joins the tenant’s once Atlassian confirms the pairing: not on the install body alone', async () => {
     const site = forgeSite();
     const sites = createSiteStore(t.db);
-    const { caller } = await forgeCaller(forgeCall('/api/forge/notes', await siteFit(key, site)), { verify: { appId: APP_ID, keys }, sites });
-    await t.db.note.create({ data: { siteId: caller.siteId, issueKey: 'NOTE-1', authorAccountId: 'a', text: 'via Forge first' } });
     const payload = installPayload({ baseUrl: site.siteUrl, installationId: site.installationId });
+    // What Atlassian's reserved app property answers for this Forge installation: the Connect clientKey.
+    const door = { verify: { appId: APP_ID, keys }, sites, pairing: () => async () => payload.clientKey };
+    const { caller } = await forgeCaller(forgeCall('/api/forge/notes', await siteFit(key, site)), door);
+    await t.db.note.create({ data: { siteId: caller.siteId, issueKey: 'NOTE-1', authorAccountId: 'a', text: 'via Forge first' } });
     expect((await installed(payload)).status).toBe(204);
+    expect(await t.db.site.count()).toBe(2); // the install stored its claim and moved nothing
+    expect((await forgeCaller(forgeCall('/api/forge/notes', await siteFit(key, site)), door)).caller.siteId).toBe(payload.clientKey);
     expect(await t.db.site.findMany({ select: { id: true, cloudId: true } })).toEqual([{ id: payload.clientKey, cloudId: site.cloudId }]);
     expect(await t.db.note.findMany({ select: { siteId: true, text: true } })).toEqual([{ siteId: payload.clientKey, text: 'via Forge first' }]);
     expect(await t.db.forgeInstallation.findMany({ select: { siteId: true } })).toEqual([{ siteId: payload.clientKey }]);
@@ -93,5 +100,17 @@ forEachDatabase('Connect on Forge', (t) => {
     const stateBefore = await state();
     expect((await installed(installPayload({ baseUrl: 'https://not-that-site.atlassian.net', installationId: other.installationId }))).status).toBe(409);
     expect(await state()).toEqual(stateBefore);
+  });
+
+  it('refuses (409 REPLAYED_INSTALL) a signed install token used again with another body, and keeps the secret and link', async () => {
+    const site = forgeSite();
+    const payload = installPayload({ baseUrl: site.siteUrl, installationId: site.installationId });
+    const token = signInstallToken(installKeys, payload.clientKey, `${APP_URL}/api/lifecycle/installed`, { claims: { iat: ++clock } });
+    expect((await installed(payload, token)).status).toBe(204);
+    const before = await t.db.tenant.findMany();
+    const replay = await installed({ ...payload, sharedSecret: 'attacker-chosen-secret-0123456789abcdef', installationId: forgeSite().installationId }, token);
+    expect(replay.status).toBe(409);
+    expect(await replay.json()).toMatchObject({ error: 'REPLAYED_INSTALL' });
+    expect(await t.db.tenant.findMany()).toEqual(before);
   });
 });

@@ -34,13 +34,20 @@ forEachDatabase('the Forge door', (t) => {
   let notes: NotesStore;
   let sites: SiteStore;
 
+  /**
+   * What Atlassian answers for the reserved app property (lib/forge/pairing.ts): by default the clientKey of
+   * the site's Connect tenant as `connectTenant` below names it.
+   */
+  let atlassian: (cloudId: string) => Promise<string | null | undefined>;
+
   beforeEach(() => {
     notes = createNotesStore(t.db);
     sites = createSiteStore(t.db);
     jwks.fail(undefined);
+    atlassian = async (cloudId) => `ck-${cloudId}`;
   });
 
-  const forgeDeps = (): ForgeDoorDeps => ({ verify: { appId: APP_ID, keys }, sites });
+  const forgeDeps = (): ForgeDoorDeps => ({ verify: { appId: APP_ID, keys }, sites, pairing: (forge) => () => atlassian(forge.invocation.cloudId!) });
   const viaForge = {
     list: (fit: string, query = '') => {
       const request = forgeCall(`/api/forge/notes${query}`, fit);
@@ -70,10 +77,10 @@ forEachDatabase('the Forge door', (t) => {
     return ((await response.json()) as { notes: NoteView[] }).notes.map((n) => n.text);
   };
   /** A Connect tenant of the Forge site `site` (its `installed` carried the installationId): only `installed`, never `enabled`. */
-  const connectTenant = async (site: ForgeSite, withInstallationId = true): Promise<Tenant> =>
+  const connectTenant = async (site: ForgeSite, withInstallationId = true, iat = NOW_S - 60): Promise<Tenant> =>
     t.store.saveInstall(
       installPayload({ clientKey: `ck-${site.cloudId}`, baseUrl: site.siteUrl, installationId: withInstallationId ? site.installationId : null }),
-      { iat: NOW_S - 60 },
+      { iat },
     );
   const counts = async () => ({
     sites: await t.db.site.count(),
@@ -95,6 +102,29 @@ forEachDatabase('the Forge door', (t) => {
     expect(await texts(await viaForge.list(await siteFit(key, other)))).toEqual([]);
     // The tenant never received `enabled` (Connect-on-Forge stops sending it) and works all the same.
     expect((await t.store.getTenant(tenant.clientKey))?.state).toBe('installed');
+  });
+
+  it('a Connect tenant cached with a site another instance joined away gets 503 SITE_MOVED once; its retry lands on the joined site', async () => {
+    const instance = t.newStore(undefined, { forgetOnSiteMoved: true });
+    const connectOn = (store: typeof instance, token: string, body: unknown) => {
+      const request = apiRequest('/api/notes', { method: 'POST', token, body });
+      return handle(async () => createNote(await authenticateCaller(request, { store, appBaseUrl: APP_URL, now: NOW }), request, { notes }));
+    };
+    const tenant = await connectTenant(forgeSite(), false);
+    const into = await connectTenant(forgeSite(), false);
+    expect((await instance.getTenant(tenant.clientKey))?.siteId).toBe(tenant.siteId); // cached here
+    // Another instance joins the tenant's site into another (what mergeSites commits: rows moved, site deleted).
+    await t.db.$transaction(async (tx) => {
+      await tx.tenant.updateMany({ where: { siteId: tenant.siteId }, data: { siteId: into.siteId } });
+      await tx.site.delete({ where: { id: tenant.siteId } });
+    });
+    const first = await connectOn(instance, generalToken(tenant), { issueKey: 'NOTE-1', text: 'during the join' });
+    expect(first.status).toBe(503);
+    expect(first.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await first.json()).toMatchObject({ error: 'SITE_MOVED' });
+    // The 503 dropped this instance's cached tenants: the retry reads the tenant's new site, well within the 10 s TTL.
+    expect((await connectOn(instance, generalToken(tenant), { issueKey: 'NOTE-1', text: 'during the join' })).status).toBe(201);
+    expect(await t.db.note.findMany({ select: { siteId: true, text: true } })).toEqual([{ siteId: into.siteId, text: 'during the join' }]);
   });
 
   it('a site that moves from Connect to Forge keeps its notes, and the site learns its cloudId', async () => {
@@ -132,14 +162,16 @@ forEachDatabase('the Forge door', (t) => {
     expect((await viaForge.create(await siteFit(key, site, { issueKey: 'NOTE-1' }), { issueKey: 'NOTE-1', text: 'forge' })).status).toBe(201);
     expect(await t.db.site.count()).toBe(2);
 
-    const linked = await connectTenant(site); // the Connect `installed` now carries the installationId
-    await sites.linkConnectTenant(linked.clientKey);
+    const linked = await connectTenant(site, true, NOW_S - 30); // the Connect `installed` now carries the installationId
+    expect(await t.db.site.count()).toBe(2); // the unsigned body alone moves nothing
+    // The next invocation asks Atlassian which Connect installation this is, and joins the two sites.
+    expect(await texts(await viaForge.list(await siteFit(key, site)))).toEqual(['forge', 'connect']);
     expect(await t.db.site.count()).toBe(1);
     expect(await t.db.site.findUnique({ where: { id: before.siteId } })).toMatchObject({ cloudId: site.cloudId });
     expect(await texts(await viaForge.list(await siteFit(key, site)))).toEqual(['forge', 'connect']);
     expect(await texts(await viaConnect.list(generalToken(linked)))).toEqual(['forge', 'connect']);
-    // Linking again changes nothing.
-    await sites.linkConnectTenant(linked.clientKey);
+    // Joining again changes nothing.
+    await viaForge.list(await siteFit(key, site));
     expect(await counts()).toEqual({ sites: 1, installations: 1, notes: 2, tenants: 1 });
   });
 
@@ -154,14 +186,15 @@ forEachDatabase('the Forge door', (t) => {
     expect(await texts(await viaConnect.list(generalToken(linked)))).toEqual(['old forge install']);
   });
 
-  it('refuses (409 CONFLICT) an installation whose tenant names another site URL, and stores nothing', async () => {
+  it('keeps apart an installation whose tenant names another site URL: the Forge site is never joined to it', async () => {
     const site = forgeSite();
-    await t.store.saveInstall(installPayload({ clientKey: 'ck-elsewhere', baseUrl: 'https://elsewhere.atlassian.net', installationId: site.installationId }), { iat: NOW_S });
-    const before = await counts();
-    const response = await viaForge.list(await siteFit(key, site));
-    expect(response.status).toBe(409);
-    expect(await response.json()).toMatchObject({ error: 'CONFLICT' });
-    expect(await counts()).toEqual(before);
+    const elsewhere = await t.store.saveInstall(installPayload({ clientKey: 'ck-elsewhere', baseUrl: 'https://elsewhere.atlassian.net', installationId: site.installationId }), { iat: NOW_S });
+    await notes.create(elsewhere.siteId, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'elsewhere' });
+    atlassian = async () => 'ck-elsewhere'; // even were Atlassian to pair them: the URLs disagree
+    expect((await viaForge.create(await siteFit(key, site, { issueKey: 'NOTE-1' }), { issueKey: 'NOTE-1', text: 'forge' })).status).toBe(201);
+    expect(await texts(await viaForge.list(await siteFit(key, site)))).toEqual(['forge']);
+    expect(await t.db.site.count()).toBe(2);
+    expect(await notes.listRecent(elsewhere.siteId)).toHaveLength(1);
   });
 
   it('refuses (409 CONFLICT) a known installation presented with another cloudId', async () => {

@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createForgeKeySet, verifyForgeInvocationToken } from '@/lib/forge/invocation-token';
+import { CONNECT_CLIENT_KEY_PROPERTY, connectPairing } from '@/lib/forge/pairing';
 import { parseHostConfig } from '../../host/lib/config.mjs';
 import { ForgeManifestError, loadForgeManifest } from '../../host/lib/forge-manifest.mjs';
 import { EVENT_MAX_RETRIES, installForgeApp, invokeRemote, resourceOrigin, sendProductEvent, uninstallForgeApp, upgradeConnectToForge } from '../../host/lib/forge.mjs';
@@ -80,7 +81,7 @@ describe('installing from forge/manifest.yml', () => {
     expect(() => loadForgeManifest(MANIFEST, {})).toThrow(ForgeManifestError);
   });
 
-  it('sends avi:forge:installed:app to the trigger endpoint with the FIT Forge signs for it: core:endpoint and the endpoint key, no principal, no context, no tokens', async () => {
+  it('sends avi:forge:installed:app to the trigger endpoint with the FIT Forge signs for it: core:endpoint and the endpoint key, no principal, no context; the system token only', async () => {
     const sim = simulator();
     const site = sim.store.getSite('acme');
     const installation = await installForgeApp(sim, site);
@@ -95,7 +96,8 @@ describe('installing from forge/manifest.yml', () => {
     expect(invocation.apiBaseUrl).toBe(`${sim.config.hostUrl}/forge-api/ex/jira/${site.cloudId}`);
     const exp = Number(invocation.claims.exp), iat = Number(invocation.claims.iat);
     expect(exp - iat).toBe(25);
-    expect(event.headers['x-forge-oauth-system']).toBeUndefined();
+    // forge-events asks for appSystemToken (to confirm the Connect pairing, lib/forge/pairing.ts); no user, no user token.
+    expect(event.headers['x-forge-oauth-system']).toMatch(/^[\w-]{40,}$/);
     expect(event.headers['x-forge-oauth-user']).toBeUndefined();
   });
 
@@ -247,6 +249,30 @@ describe('the product API for remotes, JWKS and uninstall (over HTTP)', () => {
     });
     req.on('error', reject);
     req.end(method === 'POST' ? '{}' : undefined);
+  });
+
+  it('serves the reserved app property with the Connect clientKey of an upgraded installation, read by the app’s pairing check', async () => {
+    const { site, installation } = installDirectly(sim, testDescriptor({ baseUrl: remoteUrl }));
+    await upgradeConnectToForge(sim, site, installation.appKey);
+    const event = received.find((r) => r.url === '/api/forge/events')!;
+    const forge = { invocation: await verify(sim, bearer(event)), appSystemToken: String(event.headers['x-forge-oauth-system']), appUserToken: undefined };
+    const ask = (request: typeof forge, connectKey = installation.appKey) => connectPairing(request, { connectKey, allowLocalApi: true })!();
+    expect(await ask(forge)).toBe(installation.clientKey);
+    // The real path and shape: GET /rest/atlassian-connect/1/addons/{addonKey}/properties/{key} → { self, key, value }.
+    const { apiBaseUrl } = forge.invocation;
+    const answer = await fetch(`${apiBaseUrl}/rest/atlassian-connect/1/addons/${installation.appKey}/properties/${CONNECT_CLIENT_KEY_PROPERTY}`, { headers: { authorization: `Bearer ${forge.appSystemToken}` } });
+    expect(await answer.json()).toEqual({ self: expect.stringContaining(`/rest/atlassian-connect/1/addon/${installation.appKey}/properties/${CONNECT_CLIENT_KEY_PROPERTY}`), key: CONNECT_CLIENT_KEY_PROPERTY, value: installation.clientKey });
+    // Another app key, or a token that is not the app's: no such property (404 → null). No system token: not askable.
+    expect(await ask(forge, 'another.app')).toBeNull();
+    expect(connectPairing({ ...forge, appSystemToken: undefined })).toBeUndefined();
+    expect(await ask({ ...forge, appSystemToken: 'not-a-token-it-minted' })).toBeUndefined();
+  });
+
+  it('a Forge installation with no Connect app behind it has no Connect clientKey (404)', async () => {
+    await installForgeApp(sim, sim.store.getSite('acme'));
+    const event = received.find((r) => r.url === '/api/forge/events')!;
+    const forge = { invocation: await verify(sim, bearer(event)), appSystemToken: String(event.headers['x-forge-oauth-system']), appUserToken: undefined };
+    expect(await connectPairing(forge, { connectKey: 'connect-next', allowLocalApi: true })!()).toBeNull();
   });
 
   it('publishes the Forge key where the app fetches it (createForgeKeySet)', async () => {

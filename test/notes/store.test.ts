@@ -3,6 +3,7 @@
  * (an id, an issue key) reaches another tenant's rows.
  */
 import { beforeEach, expect, it } from 'vitest';
+import { isForeignKeyError } from '@/lib/db/client';
 import { MAX_LIST_LIMIT, createNotesStore, type NotesStore } from '@/lib/notes/store';
 import type { Tenant } from '@/lib/tenants/types';
 import { forEachDatabase, type DatabaseContext } from '../helpers/db';
@@ -77,12 +78,12 @@ forEachDatabase('notes store', (t: DatabaseContext) => {
     expect(await notes.listForIssue(b.siteId, 'NOTE-7')).toMatchObject([{ text: 'stays', projectKey: 'NOTE' }]);
   });
 
-  it('keeps notes when the tenant uninstalls, and deletes them with the site row', async () => {
+  it('keeps notes when the tenant uninstalls, and the site row cannot be deleted while it holds them (RESTRICT)', async () => {
     await note(a, 'NOTE-1');
     await t.store.markUninstalled(a.clientKey);
     expect(await notes.listForIssue(a.siteId, 'NOTE-1')).toHaveLength(1);
     await t.db.tenant.delete({ where: { clientKey: a.clientKey } });
-    await t.db.site.delete({ where: { id: a.siteId } });
-    expect(await t.db.note.count({ where: { siteId: a.siteId } })).toBe(0);
+    await expect(t.db.site.delete({ where: { id: a.siteId } })).rejects.toSatisfy(isForeignKeyError);
+    expect(await t.db.note.count({ where: { siteId: a.siteId } })).toBe(1);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectError } from '@/lib/connect/errors';
+import { siteMoved } from '@/lib/sites/moved';
 import { SiteResolutionCache, withResolutionCache } from '@/lib/sites/resolution-cache';
 import { createSiteStore, type ForgeSiteClaims, type SiteStore } from '@/lib/sites/store';
 import { clearTables, createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -119,12 +120,12 @@ describe('Forge site resolution cache', () => {
     expect(loads).toBe(2);
   });
 
-  it('clears everything on a Connect link, which may merge sites', async () => {
+  it('clears everything when a site moves (a join made here, or a write that found its site gone: 503 SITE_MOVED)', async () => {
     const cache = new SiteResolutionCache({ now: () => clock });
     const cached = withResolutionCache(createSiteStore(database.db), cache);
     await cached.resolveForgeInstallation(claims);
     expect(cache.size).toBe(1);
-    await cached.linkConnectTenant('no-such-client-key');
+    siteMoved();
     expect(cache.size).toBe(0);
   });
 });

@@ -78,13 +78,35 @@ forEachDatabase('tenant store', (t) => {
       expect(saved.baseUrl).toBe('https://example.atlassian.net/wiki');
     });
 
-    it('handles two concurrent first installs of the same tenant', async () => {
+    it('of two concurrent installs with one token (same iat, different bodies), exactly one is stored', async () => {
       const results = await Promise.allSettled([
         t.store.saveInstall(installPayload({ sharedSecret: 'a' }), { iat: 10 }),
         t.newStore().saveInstall(installPayload({ sharedSecret: 'b' }), { iat: 10 }),
       ]);
-      expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) + (r.reason as { code?: string }).code : r.status))).toEqual(['fulfilled', 'fulfilled']);
+      const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : r.status)).sort();
+      expect(codes).toEqual(['REPLAYED_INSTALL', 'fulfilled']);
+      const winner = results.findIndex((r) => r.status === 'fulfilled');
+      expect((await t.newStore().getTenant('client-1'))?.sharedSecret).toBe(['a', 'b'][winner]);
       expect(await t.db.tenant.count()).toBe(1);
+    });
+
+    it('refuses a replayed install token (same iat, another body): the stored secret and link stay', async () => {
+      await t.store.saveInstall(installPayload({ sharedSecret: 'genuine', installationId: 'ari:cloud:ecosystem::installation/one' }), { iat: 100 });
+      const replay = t.store.saveInstall(installPayload({ sharedSecret: 'attacker', installationId: 'ari:cloud:ecosystem::installation/two' }), { iat: 100 });
+      await expect(replay).rejects.toMatchObject({ code: 'REPLAYED_INSTALL', status: 409 });
+      const record = await t.db.tenant.findUniqueOrThrow({ where: { clientKey: 'client-1' } });
+      expect(record.installationId).toBe('ari:cloud:ecosystem::installation/one');
+      expect((await t.newStore().getTenant('client-1'))?.sharedSecret).toBe('genuine');
+      // One second later is a new token: applied.
+      await t.store.saveInstall(installPayload({ sharedSecret: 'next' }), { iat: 101 });
+      expect((await t.newStore().getTenant('client-1'))?.sharedSecret).toBe('next');
+    });
+
+    it('an uninstall and a reinstall in one second are both applied (only installs must be strictly newer)', async () => {
+      await t.store.saveInstall(installPayload({ sharedSecret: 'first' }), { iat: 100 });
+      await t.store.markUninstalled('client-1', { iat: 200 });
+      await t.store.saveInstall(installPayload({ sharedSecret: 'again' }), { iat: 200 });
+      expect((await t.newStore().getTenant('client-1'))?.state).toBe('installed');
     });
 
     it('rejects an iat that is not a whole number of seconds within the column range', async () => {
