@@ -128,7 +128,7 @@ test.describe('the simulator with a reference app built on atlassian-jwt', () =>
     await frame.getByRole('button', { name: 'context', exact: true }).click();
     await expect(frame.getByTestId('context-result')).toContainText('NOTE-2');
     expect(JSON.parse(await frame.getByTestId('context-result').innerText())).toMatchObject({
-      jira: { issue: { key: 'NOTE-2', id: '10002' }, project: { key: 'NOTE', id: '10000' } }, license: { active: false },
+      jira: { issue: { key: 'NOTE-2', id: '10002' }, project: { key: 'NOTE', id: '10000' } }, license: { active: true },
     });
   });
 
