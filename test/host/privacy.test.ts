@@ -123,7 +123,9 @@ describe('both doors over HTTP, with the app\'s own clients', () => {
     expect(call).toBeDefined();
     const fit = String(call.headers.authorization).replace(/^Bearer /, '');
     const invocation = await verifyForgeInvocationToken(fit, { appId: APP_ID, keys: createLocalJWKSet(forgeJwks(sim.forgeKey)) as never });
-    expect(invocation).toMatchObject({ module: { type: 'core:endpoint', key: 'forge-privacy-report' }, accountId: undefined, cloudId: site.cloudId });
+    // A backend invocation, as Forge signs it: no principal, no context; the site only in app.apiBaseUrl.
+    expect(invocation).toMatchObject({ module: { type: 'core:endpoint', key: 'forge-privacy-report' }, accountId: undefined, cloudId: undefined, context: undefined });
+    expect(invocation.apiBaseUrl).toBe(`${sim.config.hostUrl}/forge-api/ex/jira/${site.cloudId}`);
     const systemToken = String(call.headers['x-forge-oauth-system']);
     expect(systemToken).toMatch(/\S/);
 
