@@ -87,6 +87,21 @@ forEachDatabase('Forge scheduled trigger → personal data report', (t) => {
     expect((await t.db.note.findMany({ where: { siteId } })).map((n) => n.authorAccountId)).toEqual([ACTIVE]);
   });
 
+  it('reports and erases its own site only: another site\'s accounts are not sent, its notes and report state stay', async () => {
+    const other = forgeSite();
+    const { siteId: otherId } = await deps.sites.resolveForgeInstallation({ installationId: other.installationId, cloudId: other.cloudId, siteUrl: other.siteUrl });
+    const ELSEWHERE = '5be24c2e8d0a7e3b1f9a0c11';
+    const notes = createNotesStore(t.db);
+    for (const authorAccountId of [CLOSED, ELSEWHERE]) await notes.create(otherId, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId, text: 'elsewhere' });
+
+    expect(await call(triggerClaims(site))).toMatchObject({ status: 200, body: { outcome: 'completed', reported: 2, closed: 1, notesErased: 1 } });
+    const sent = (JSON.parse(api.hits[0].body) as { accounts: { accountId: string }[] }).accounts.map((a) => a.accountId);
+    expect(sent.sort()).toEqual([ACTIVE, CLOSED].sort());
+    // The same closed account on the other site waits for that site's own report.
+    expect((await t.db.note.findMany({ where: { siteId: otherId } })).map((n) => n.authorAccountId).sort()).toEqual([CLOSED, ELSEWHERE].sort());
+    expect(await t.db.privacyReport.count({ where: { siteId: otherId } })).toBe(0);
+  });
+
   it('a second trigger within the cycle sends nothing', async () => {
     await call(triggerClaims(site));
     expect((await call(triggerClaims(site))).body).toMatchObject({ outcome: 'not-due', batches: 0 });
