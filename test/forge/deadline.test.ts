@@ -15,9 +15,8 @@ import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
 import { forEachDatabase } from '../helpers/db';
 import { startSilentServer, type SilentServer } from '../helpers/fault-proxy';
 import { disconnectAppDb, useAppEnvironment } from '../notes/helpers';
-import { backendFit } from './helpers/remote-app';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
-import { forgeCall, forgeSite } from './helpers/forge-door';
+import { backendFit, forgeCall, forgeSite, UNINSTALL_ENDPOINT } from './helpers/forge-door';
 
 let key: SigningKey;
 let jwks: JwksServer;
@@ -69,8 +68,8 @@ forEachDatabase('Forge deadline', (t) => {
     const site = forgeSite();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const calls = [
-      watch(r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: { eventType: 'avi:forge:installed:app' } }))),
-      watch(r.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, 'forge-uninstall'), { body: {} }))),
+      watch(r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: { eventType: 'avi:forge:installed:app' } }))),
+      watch(r.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, { module: UNINSTALL_ENDPOINT }), { body: {} }))),
     ];
     await vi.advanceTimersByTimeAsync(3_499);
     expect(calls.map((c) => c.response)).toEqual([undefined, undefined]);
@@ -88,7 +87,7 @@ forEachDatabase('Forge deadline', (t) => {
   it('answers well before the deadline when nothing is slow (the bound is the route’s, not a wait)', async () => {
     const r = await routes(jwks.url);
     const site = forgeSite();
-    const installed = await r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: { eventType: 'avi:forge:installed:app' } }));
+    const installed = await r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: { eventType: 'avi:forge:installed:app' } }));
     expect(installed.status).toBe(204);
     expect(await t.db.forgeInstallation.count()).toBe(1);
   });
@@ -128,7 +127,7 @@ forEachDatabase('Forge deadline', (t) => {
       };
     };
     const send = async (notesStore?: typeof slowNotes) => {
-      const fit = await backendFit(key, site, 'forge-events');
+      const fit = await backendFit(key, site);
       const body = { eventType: 'avi:jira:deleted:issue', issue: { id: '10001', key: 'NOTE-1' } };
       return handle(() =>
         withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {
