@@ -11,6 +11,7 @@ import { createLocalJWKSet } from 'jose';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyForgeInvocationToken } from '@/lib/forge/invocation-token';
+import { forgeSiteClaims } from '@/lib/forge/site-claims';
 import { connectReportEndpoint, forgeReportEndpoint } from '@/lib/privacy/doors';
 import { reportAccounts } from '@/lib/privacy/report-accounts';
 import { parseHostConfig } from '../../host/lib/config.mjs';
@@ -123,7 +124,9 @@ describe('both doors over HTTP, with the app\'s own clients', () => {
     expect(call).toBeDefined();
     const fit = String(call.headers.authorization).replace(/^Bearer /, '');
     const invocation = await verifyForgeInvocationToken(fit, { appId: APP_ID, keys: createLocalJWKSet(forgeJwks(sim.forgeKey)) as never });
-    expect(invocation).toMatchObject({ module: { type: 'core:endpoint', key: 'forge-privacy-report' }, accountId: undefined, cloudId: site.cloudId });
+    // A backend invocation carries no context (Forge sends none; the simulator signs it so): the site is in app.apiBaseUrl.
+    expect(invocation).toMatchObject({ module: { type: 'core:endpoint', key: 'forge-privacy-report' }, accountId: undefined, cloudId: undefined });
+    expect(forgeSiteClaims(invocation).cloudId).toBe(site.cloudId);
     const systemToken = String(call.headers['x-forge-oauth-system']);
     expect(systemToken).toMatch(/\S/);
 
