@@ -14,7 +14,7 @@ import { ConfigError } from '@/lib/config';
 import { ConnectError } from '@/lib/connect/errors';
 import { assertCronRequest, parseCronSecret } from '@/lib/privacy/cron';
 import { SignJWT } from 'jose';
-import { backendFit, forgeSite } from '../forge/helpers/forge-door';
+import { backendFit, forgeSite, PRIVACY_ENDPOINT } from '../forge/helpers/forge-door';
 import { signingKey } from '../forge/helpers/forge-platform';
 
 const SECRET = 'a6f0c3e9b1d24f7a8c5e6d7f';
@@ -87,7 +87,7 @@ describe('GET /api/cron/privacy-report', () => {
   it('refuses (401) a valid token minted for another door: the Forge trigger\'s FIT, a Connect JWT; runs nothing', async () => {
     const { GET } = await route({ CRON_SECRET: SECRET, DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' });
     const site = forgeSite();
-    const fit = await backendFit(await signingKey('forge-key-1'), site, { module: { type: 'core:endpoint', key: 'forge-privacy-report' } });
+    const fit = await backendFit(await signingKey('forge-key-1'), site, { module: PRIVACY_ENDPOINT });
     const now = Math.floor(Date.now() / 1000);
     const connectJwt = await new SignJWT({ iss: 'client-key-1', qsh: 'context-qsh', iat: now, exp: now + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
     for (const token of [fit, connectJwt]) {

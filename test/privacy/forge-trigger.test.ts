@@ -13,7 +13,7 @@ import { errorResponse } from '@/lib/http/responses';
 import { createSiteStore } from '@/lib/sites/store';
 import { forEachDatabase } from '../helpers/db';
 import { json, startServer, type TestServer } from '../helpers/fake-product-api';
-import { backendClaims, forgeCall, forgedFits, forgeSite, type ForgeSite } from '../forge/helpers/forge-door';
+import { backendClaims, forgeCall, forgedFits, forgeSite, PRIVACY_ENDPOINT, type ForgeSite } from '../forge/helpers/forge-door';
 import { APP_ID, signFit, signingKey, startJwksServer, type JwksServer, type SigningKey } from '../forge/helpers/forge-platform';
 
 const CLOSED = '5be24ba3f91c106033269289';
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 /** The claims Forge signs for the scheduled trigger's invocation of our endpoint, its apiBaseUrl on the stand-in API. */
-function triggerClaims(site: ForgeSite, module: { type: string; key: string } = { type: 'core:endpoint', key: 'forge-privacy-report' }) {
+function triggerClaims(site: ForgeSite, module: { type: string; key: string } = PRIVACY_ENDPOINT) {
   const claims = backendClaims(site, { module });
   return { ...claims, app: { ...(claims.app as Record<string, unknown>), apiBaseUrl: `${api.origin}/ex/jira/${site.cloudId}` } };
 }
