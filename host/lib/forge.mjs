@@ -277,7 +277,7 @@ export async function runScheduledTriggers(sim, site) {
     for (const trigger of modulesOf(appOf(installation)).scheduledTriggers.filter((t) => t.endpoint)) {
       const endpointKey = /** @type {string} */ (trigger.endpoint);
       const delivery = newDelivery(installation, `scheduledTrigger ${trigger.key}`, endpointKey, endpointKey, { context: { cloudId: site.cloudId, moduleKey: trigger.key } });
-      await deliver(sim, site, installation, delivery, 'core:endpoint');
+      await deliver(sim, site, installation, delivery);
       deliveries.push(delivery);
     }
   }

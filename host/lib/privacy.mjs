@@ -19,7 +19,7 @@
  * sent only when HOST_PRIVACY_CYCLE_PERIOD is set, because its exact format could not be confirmed from
  * Atlassian's documentation.
  */
-import { sendJson } from './http.mjs';
+import { HttpError, readBody as readLimitedBody, sendJson } from './http.mjs';
 import { siteBaseUrl } from './store.mjs';
 import { AuthError, credentialsOf, verifyAppToken } from './verify.mjs';
 
@@ -159,14 +159,15 @@ function send(res, { status, body, headers }) {
   sendJson(res, status, body, headers);
 }
 
-/** The request body as text, or null beyond the limit. @param {import('node:http').IncomingMessage} req @returns {Promise<string | null>} */
+/**
+ * The request body as text, or null beyond the limit (answerReport says so with a 400).
+ * @param {import('node:http').IncomingMessage} req @returns {Promise<string | null>}
+ */
 async function readBody(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk);
+  try {
+    return (await readLimitedBody(req, MAX_BODY_BYTES)).toString('utf8');
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 413) return null;
+    throw err;
   }
-  return Buffer.concat(chunks).toString('utf8');
 }

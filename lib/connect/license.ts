@@ -13,7 +13,7 @@
  *     `lic` is stale once the page has been open past a license change). It wins over `lic`.
  *
  * Free apps (no `enableLicensing`) get neither, or `lic=none`; what the app does with `inactive` is its own
- * policy (lib/sites/caller.ts `requireWrite`).
+ * policy (lib/sites/caller.ts `requireWriter`).
  */
 import type { LicenseState } from '../sites/caller';
 

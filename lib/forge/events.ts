@@ -55,7 +55,8 @@ export const FORGE_HANDLED_EVENT_TYPES: readonly string[] = [...FORGE_LIFECYCLE_
 const MAX_IDENTITY_LENGTH = 64;
 
 /**
- * The event and uninstall routes decide their answer within this many ms of starting (lib/deadline.ts), or
+ * The event and uninstall routes, and the privacy trigger (lib/privacy/forge-trigger.ts), decide their answer
+ * within this many ms of starting (lib/deadline.ts), or
  * answer 503 DEADLINE_EXCEEDED. Forge waits 5 s for a remote's answer ("remote invocations will have a
  * timeout of 5 seconds", Forge Remote, "Sending product and lifecycle events"); the 1.5 s left cover the
  * network, a cold start and a loaded event loop, so Forge gets the 503 (and retries) rather than a timeout.

@@ -10,6 +10,7 @@
  *   /api/forge/events              `core:endpoint` with the events endpoint's key, no `principal`, and a body
  *                                  `eventType` that one of the triggers routed there lists
  *   /api/forge/uninstall           `core:endpoint` with the preUninstall endpoint's key, no `principal`
+ *   /api/forge/privacy-report      `core:endpoint` with the scheduled trigger's endpoint key, no `principal`
  *
  * Anything else is 403 FORGE_MODULE_NOT_ALLOWED.
  * https://developer.atlassian.com/platform/forge/remote/essentials/#the-forge-invocation-token--fit-

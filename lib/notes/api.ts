@@ -11,9 +11,11 @@
  *
  * (and the same under /api/forge/notes). With LICENSE_REQUIRED=true a site whose license is inactive reads
  * but does not write: POST and DELETE answer 403 LICENSE_REQUIRED, and GET says so up front in
- * `readOnly: { code, message }` so the panel can explain before anyone types (lib/sites/caller.ts). A pure database path: no product call (the issue summary and
- * authors' names come from /api/issue-details). Each handler returns a Response, or throws a ConnectError that
- * `handle()` maps; routes under app/ only build the caller and wire `notesApiDeps()`.
+ * `readOnly: { code, message }` so the panel can explain before anyone types (lib/sites/caller.ts).
+ *
+ * A pure database path: no product call (the issue summary and authors' names come from /api/issue-details).
+ * Each handler returns a Response, or throws a ConnectError that `handle()` maps; routes under app/ only build
+ * the caller and wire `notesApiDeps()`.
  */
 import { ConnectError } from '../connect/errors';
 import { readJsonBody } from '../http/body';

@@ -11,13 +11,17 @@
  * module's token replayed here via invokeRemote, an event's token, a user's) is 403 FORGE_MODULE_NOT_ALLOWED
  * before any state is read: every FIT of the app verifies, so the module decides.
  *
- * Forge gives the remote 5 s and retries a failure 4 times. The run stops starting requests after 3 s and
- * bounds each at 1.5 s, so it answers in time; what remains waits for the next hourly trigger, from the
- * cursor. A report that failed or was rate-limited is still answered 200: it is recorded (retryAt) and a
- * Forge retry a few seconds later could only break the Retry-After.
+ * Forge gives the remote 5 s and retries a failure 4 times. The trigger runs under the same deadline as the
+ * event routes (FORGE_EVENT_DEADLINE_MS, 3.5 s, lib/deadline.ts): a key server or database that does not
+ * answer is a 503 DEADLINE_EXCEEDED in time, and Forge retries. Each report request is bounded at 1.5 s and
+ * none starts unless it can finish before the deadline, so a run that is reporting answers in time; what
+ * remains waits for the next hourly trigger, from the cursor. A report that failed or was rate-limited is still
+ * answered 200: it is recorded (retryAt) and a Forge retry a few seconds later could only break the Retry-After.
  */
 import { ProductApiError } from '../connect/product-error';
 import { getDb, type Db } from '../db/client';
+import { withDeadline } from '../deadline';
+import { FORGE_EVENT_DEADLINE_MS } from '../forge/events';
 import { verifyForgeRequest, type ForgeInvocation, type VerifyForgeInvocationTokenOptions } from '../forge/invocation-token';
 import type { ForgeProductClientOptions } from '../forge/product-client';
 import { forgeRemoteOptions } from '../forge/remote';
@@ -31,8 +35,7 @@ import { reportSite, type ReportSiteOptions, type SiteReport } from './report-si
 /** The route of app/api/forge/privacy-report: an endpoint's `route.path` in forge/manifest.yml. */
 export const FORGE_PRIVACY_ROUTE: ForgeBackendRoute = '/api/forge/privacy-report';
 
-/** Time this run may spend starting requests, and the longest one request may take. */
-const RUN_BUDGET_MS = 3_000;
+/** The longest one report request may take; none starts later than this before the deadline. */
 const REQUEST_TIMEOUT_MS = 1_500;
 
 export interface ForgeTriggerDeps {
@@ -49,28 +52,31 @@ export function forgeTriggerDeps(): ForgeTriggerDeps {
 }
 
 /**
- * Verifies the trigger's FIT and reports its site for a few seconds.
+ * Verifies the trigger's FIT and reports its site, deciding within FORGE_EVENT_DEADLINE_MS (else 503
+ * DEADLINE_EXCEEDED).
  *
  * @example return Response.json(await receivePrivacyTrigger(request, forgeTriggerDeps()));
  */
-export async function receivePrivacyTrigger(request: Request, deps: ForgeTriggerDeps): Promise<SiteReport | { outcome: 'failed'; error: string }> {
-  const forge = await verifyForgeRequest(request, deps.verify);
-  assertBackendInvocation(forge.invocation, FORGE_PRIVACY_ROUTE);
-  const installation = await deps.sites.resolveForgeInstallation(forgeSiteClaims(forge.invocation));
-  await request.body?.cancel().catch(() => undefined);
-  let endpoint;
-  try {
-    endpoint = forgeReportEndpoint(forge, { timeoutMs: REQUEST_TIMEOUT_MS, ...deps.product });
-  } catch (err) {
-    if (!(err instanceof ProductApiError)) throw err;
-    // The manifest's endpoint lacks auth.appSystemToken, or apiBaseUrl is not Atlassian's: nothing to retry.
-    log.warn('privacy_report', { siteId: installation.siteId, door: 'forge', outcome: 'failed', error: err.code });
-    return { outcome: 'failed', error: err.code };
-  }
-  return reportSite(deps.db, installation.siteId, endpoint, {
-    maxBatches: 2,
-    leaseMs: 10_000,
-    ...deps.report,
-    deadline: new Date(Date.now() + RUN_BUDGET_MS),
+export function receivePrivacyTrigger(request: Request, deps: ForgeTriggerDeps): Promise<SiteReport | { outcome: 'failed'; error: string }> {
+  return withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {
+    const forge = await verifyForgeRequest(request, deps.verify);
+    assertBackendInvocation(forge.invocation, FORGE_PRIVACY_ROUTE);
+    const installation = await deps.sites.resolveForgeInstallation(forgeSiteClaims(forge.invocation));
+    await request.body?.cancel().catch(() => undefined);
+    let endpoint;
+    try {
+      endpoint = forgeReportEndpoint(forge, { timeoutMs: REQUEST_TIMEOUT_MS, ...deps.product });
+    } catch (err) {
+      if (!(err instanceof ProductApiError)) throw err;
+      // The manifest's endpoint lacks auth.appSystemToken, or apiBaseUrl is not Atlassian's: nothing to retry.
+      log.warn('privacy_report', { siteId: installation.siteId, door: 'forge', outcome: 'failed', error: err.code });
+      return { outcome: 'failed', error: err.code };
+    }
+    return reportSite(deps.db, installation.siteId, endpoint, {
+      maxBatches: 2,
+      leaseMs: 10_000,
+      ...deps.report,
+      deadline: new Date(Date.now() + deadline.remainingMs() - REQUEST_TIMEOUT_MS),
+    });
   });
 }

@@ -13,6 +13,7 @@
  */
 import { ProductApiError, productErrorFromResponse } from '../connect/product-error';
 import type { ProductClient } from '../connect/product-client';
+import { parseRetryAfter as parseRetryAfterMs } from '../connect/rate-limit';
 
 /** "Each request allows up to 90 accounts to be reported on." (`@forge/api` privacy: `LIMIT = 90`) */
 export const REPORT_BATCH_SIZE = 90;
@@ -133,21 +134,13 @@ export function parseCyclePeriod(raw: string | null): number | undefined {
 }
 
 /**
- * `Retry-After` in seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3); 60 s when missing or
- * unreadable; at most a day.
+ * `Retry-After` in whole seconds, read by the product client's one parser (lib/connect/rate-limit.ts:
+ * delta-seconds or an HTTP-date, RFC 9110 §10.2.3); 60 s when missing or unreadable; at most a day.
  *
  * @example parseRetryAfter('120') // 120
  */
 export function parseRetryAfter(raw: string | null, now: Date = new Date()): number {
-  if (raw !== null) {
-    const trimmed = raw.trim();
-    let seconds: number | undefined;
-    if (/^\d{1,10}$/.test(trimmed)) seconds = Number(trimmed);
-    else if (trimmed) {
-      const at = Date.parse(trimmed);
-      if (Number.isFinite(at)) seconds = Math.max(0, Math.ceil((at - now.getTime()) / 1000));
-    }
-    if (seconds !== undefined) return Math.min(seconds, MAX_RETRY_AFTER_SECONDS);
-  }
-  return DEFAULT_RETRY_AFTER_SECONDS;
+  const ms = parseRetryAfterMs(raw, now.getTime());
+  if (ms === undefined) return DEFAULT_RETRY_AFTER_SECONDS;
+  return Math.min(Math.ceil(ms / 1000), MAX_RETRY_AFTER_SECONDS);
 }

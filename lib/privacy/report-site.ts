@@ -37,8 +37,8 @@ export type ReportOutcome =
   /** The API refused or failed (a ProductApiError code in `error`); retried after a back-off. */
   | 'failed';
 
-export interface SiteReport {
-  outcome: ReportOutcome;
+/** What a run did, for one site (SiteReport) or summed over sites (./run.ts). */
+export interface ReportCounts {
   /** Requests sent in this run. */
   batches: number;
   /** Accounts named in those requests. */
@@ -47,6 +47,10 @@ export interface SiteReport {
   updated: number;
   /** Notes erased for closed accounts. */
   notesErased: number;
+}
+
+export interface SiteReport extends ReportCounts {
+  outcome: ReportOutcome;
   error?: string;
 }
 

@@ -13,7 +13,7 @@ import { log } from '../log';
 import { tenantStore, type TenantReader } from '../tenants/store';
 import type { HostClientOptions } from '../connect/host-client';
 import { connectReportEndpoint } from './doors';
-import { reportSite, type ReportOutcome, type ReportSiteOptions } from './report-site';
+import { reportSite, type ReportCounts, type ReportOutcome, type ReportSiteOptions } from './report-site';
 
 export interface PrivacyRunOptions extends Omit<ReportSiteOptions, 'deadline'> {
   /** Sites per run at most. Default 50. */
@@ -28,14 +28,9 @@ export interface PrivacyRunDeps {
   tenants: TenantReader;
 }
 
-export interface PrivacyRunSummary {
+export interface PrivacyRunSummary extends ReportCounts {
   sites: number;
   outcomes: Partial<Record<ReportOutcome, number>>;
-  batches: number;
-  reported: number;
-  closed: number;
-  updated: number;
-  notesErased: number;
   /** True when the bound (sites or time) stopped the run with due sites left. */
   truncated: boolean;
 }

@@ -1,6 +1,6 @@
 /**
- * Forge's deadline (lib/deadline.ts, FORGE_EVENT_DEADLINE_MS): Forge waits 5 s for the event and uninstall
- * endpoints, so they decide within 3.5 s or answer 503 DEADLINE_EXCEEDED with Retry-After, and Forge
+ * Forge's deadline (lib/deadline.ts, FORGE_EVENT_DEADLINE_MS): Forge waits 5 s for the event, uninstall and
+ * privacy trigger endpoints, so they decide within 3.5 s or answer 503 DEADLINE_EXCEEDED with Retry-After, and Forge
  * retries. The edge is moved with fake timers (no timing assertions here); test/reliability/forge-deadline
  * .test.ts measures the real thing behind real faults.
  */
@@ -15,9 +15,8 @@ import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
 import { forEachDatabase } from '../helpers/db';
 import { startSilentServer, type SilentServer } from '../helpers/fault-proxy';
 import { disconnectAppDb, useAppEnvironment } from '../notes/helpers';
-import { backendFit } from './helpers/remote-app';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
-import { forgeCall, forgeSite } from './helpers/forge-door';
+import { backendFit, forgeCall, forgeSite, PRIVACY_ENDPOINT, UNINSTALL_ENDPOINT } from './helpers/forge-door';
 
 let key: SigningKey;
 let jwks: JwksServer;
@@ -57,23 +56,28 @@ forEachDatabase('Forge deadline', (t) => {
     vi.stubEnv('FORGE_APP_ID', APP_ID);
     vi.stubEnv('FORGE_JWKS_URL', jwksUrl);
     vi.stubEnv('CONNECT_LOG', 'silent');
-    return { events: await import('@/app/api/forge/events/route'), uninstall: await import('@/app/api/forge/uninstall/route') };
+    return {
+      events: await import('@/app/api/forge/events/route'),
+      uninstall: await import('@/app/api/forge/uninstall/route'),
+      privacy: await import('@/app/api/forge/privacy-report/route'),
+    };
   }
   afterAll(async () => {
     await disconnectAppDb();
     vi.unstubAllEnvs();
   });
 
-  it('a key server that never answers: still waiting at 3499 ms, 503 DEADLINE_EXCEEDED with Retry-After at 3500 ms; nothing stored', async () => {
+  it('a key server that never answers: still waiting at 3499 ms, 503 DEADLINE_EXCEEDED with Retry-After at 3500 ms; nothing stored (events, uninstall, privacy trigger)', async () => {
     const r = await routes(silent.url);
     const site = forgeSite();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const calls = [
-      watch(r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: { eventType: 'avi:forge:installed:app' } }))),
-      watch(r.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, 'forge-uninstall'), { body: {} }))),
+      watch(r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: { eventType: 'avi:forge:installed:app' } }))),
+      watch(r.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, { module: UNINSTALL_ENDPOINT }), { body: {} }))),
+      watch(r.privacy.POST(forgeCall('/api/forge/privacy-report', await backendFit(key, site, { module: PRIVACY_ENDPOINT }), { body: {} }))),
     ];
     await vi.advanceTimersByTimeAsync(3_499);
-    expect(calls.map((c) => c.response)).toEqual([undefined, undefined]);
+    expect(calls.map((c) => c.response)).toEqual([undefined, undefined, undefined]);
     await vi.advanceTimersByTimeAsync(1);
     for (const { response } of calls) {
       expect(response?.status).toBe(503);
@@ -83,12 +87,13 @@ forEachDatabase('Forge deadline', (t) => {
     vi.useRealTimers();
     expect(await t.db.forgeInstallation.count()).toBe(0);
     expect(await t.db.site.count()).toBe(0);
+    expect(await t.db.privacyReport.count()).toBe(0);
   });
 
   it('answers well before the deadline when nothing is slow (the bound is the route’s, not a wait)', async () => {
     const r = await routes(jwks.url);
     const site = forgeSite();
-    const installed = await r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: { eventType: 'avi:forge:installed:app' } }));
+    const installed = await r.events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: { eventType: 'avi:forge:installed:app' } }));
     expect(installed.status).toBe(204);
     expect(await t.db.forgeInstallation.count()).toBe(1);
   });
@@ -128,7 +133,7 @@ forEachDatabase('Forge deadline', (t) => {
       };
     };
     const send = async (notesStore?: typeof slowNotes) => {
-      const fit = await backendFit(key, site, 'forge-events');
+      const fit = await backendFit(key, site);
       const body = { eventType: 'avi:jira:deleted:issue', issue: { id: '10001', key: 'NOTE-1' } };
       return handle(() =>
         withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {

@@ -192,6 +192,7 @@ forEachDatabase('Forge routes and the modules they serve', (t) => {
     notes: await t.db.note.findMany({ orderBy: { id: 'asc' } }),
     deliveries: await t.db.webhookDelivery.count(),
     tenants: await t.db.tenant.count(),
+    privacyReports: await t.db.privacyReport.findMany({ orderBy: { siteId: 'asc' } }),
   });
   const route = (p: string) => routes.find((r) => r.path === p)!;
   /** One call of `method` on `routePath` with `fit`, with the body each route takes (a request that would change data if served). */

@@ -11,6 +11,7 @@ import { createLocalJWKSet } from 'jose';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyForgeInvocationToken } from '@/lib/forge/invocation-token';
+import { forgeSiteClaims } from '@/lib/forge/site-claims';
 import { connectReportEndpoint, forgeReportEndpoint } from '@/lib/privacy/doors';
 import { reportAccounts } from '@/lib/privacy/report-accounts';
 import { parseHostConfig } from '../../host/lib/config.mjs';
@@ -126,6 +127,7 @@ describe('both doors over HTTP, with the app\'s own clients', () => {
     // A backend invocation, as Forge signs it: no principal, no context; the site only in app.apiBaseUrl.
     expect(invocation).toMatchObject({ module: { type: 'core:endpoint', key: 'forge-privacy-report' }, accountId: undefined, cloudId: undefined, context: undefined });
     expect(invocation.apiBaseUrl).toBe(`${sim.config.hostUrl}/forge-api/ex/jira/${site.cloudId}`);
+    expect(forgeSiteClaims(invocation).cloudId).toBe(site.cloudId);
     const systemToken = String(call.headers['x-forge-oauth-system']);
     expect(systemToken).toMatch(/\S/);
 

@@ -13,6 +13,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '@/lib/config';
 import { ConnectError } from '@/lib/connect/errors';
 import { assertCronRequest, parseCronSecret } from '@/lib/privacy/cron';
+import { SignJWT } from 'jose';
+import { backendFit, forgeSite, PRIVACY_ENDPOINT } from '../forge/helpers/forge-door';
+import { signingKey } from '../forge/helpers/forge-platform';
 
 const SECRET = 'a6f0c3e9b1d24f7a8c5e6d7f';
 const request = (authorization?: string) => new Request('https://notes.example.com/api/cron/privacy-report', { headers: authorization === undefined ? {} : { authorization } });
@@ -79,6 +82,20 @@ describe('GET /api/cron/privacy-report', () => {
     const response = await GET(request('Bearer wrong-secret-of-any-size'));
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: 'BAD_SIGNATURE' });
+  });
+
+  it('refuses (401) a valid token minted for another door: the Forge trigger\'s FIT, a Connect JWT; runs nothing', async () => {
+    const { GET } = await route({ CRON_SECRET: SECRET, DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' });
+    const site = forgeSite();
+    const fit = await backendFit(await signingKey('forge-key-1'), site, { module: PRIVACY_ENDPOINT });
+    const now = Math.floor(Date.now() / 1000);
+    const connectJwt = await new SignJWT({ iss: 'client-key-1', qsh: 'context-qsh', iat: now, exp: now + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    for (const token of [fit, connectJwt]) {
+      // A run would reach the unreachable database (503): 401 means it was refused before anything ran.
+      const response = await GET(request(`Bearer ${token}`));
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: 'BAD_SIGNATURE' });
+    }
   });
 
   it('answers 404 when CRON_SECRET is unset', async () => {

@@ -13,7 +13,7 @@ import { errorResponse } from '@/lib/http/responses';
 import { createSiteStore } from '@/lib/sites/store';
 import { forEachDatabase } from '../helpers/db';
 import { json, startServer, type TestServer } from '../helpers/fake-product-api';
-import { forgeCall, forgedFits, forgeSite, siteClaims, type ForgeSite } from '../forge/helpers/forge-door';
+import { backendClaims, forgeCall, forgedFits, forgeSite, PRIVACY_ENDPOINT, type ForgeSite } from '../forge/helpers/forge-door';
 import { APP_ID, signFit, signingKey, startJwksServer, type JwksServer, type SigningKey } from '../forge/helpers/forge-platform';
 
 const CLOSED = '5be24ba3f91c106033269289';
@@ -43,11 +43,10 @@ afterAll(async () => {
   await api.close();
 });
 
-/** The claims Forge signs for the scheduled trigger's invocation of our endpoint. */
-function triggerClaims(site: ForgeSite, module: Record<string, unknown> = { type: 'core:endpoint', key: 'forge-privacy-report' }) {
-  const claims = siteClaims(site, { principal: null });
-  const app = claims.app as Record<string, unknown>;
-  return { ...claims, app: { ...app, module, apiBaseUrl: `${api.origin}/ex/jira/${site.cloudId}` }, context: { cloudId: site.cloudId, siteUrl: site.siteUrl } };
+/** The claims Forge signs for the scheduled trigger's invocation of our endpoint, its apiBaseUrl on the stand-in API. */
+function triggerClaims(site: ForgeSite, module: { type: string; key: string } = PRIVACY_ENDPOINT) {
+  const claims = backendClaims(site, { module });
+  return { ...claims, app: { ...(claims.app as Record<string, unknown>), apiBaseUrl: `${api.origin}/ex/jira/${site.cloudId}` } };
 }
 
 forEachDatabase('Forge scheduled trigger → personal data report', (t) => {
@@ -85,6 +84,21 @@ forEachDatabase('Forge scheduled trigger → personal data report', (t) => {
     expect(answer).toMatchObject({ status: 200, body: { outcome: 'completed', batches: 1, reported: 2, closed: 1, notesErased: 1 } });
     expect(api.hits.map((h) => [h.method, h.url, h.headers.authorization])).toEqual([['POST', FORGE_REPORT_PATH, `Bearer ${SYSTEM_TOKEN}`]]);
     expect((await t.db.note.findMany({ where: { siteId } })).map((n) => n.authorAccountId)).toEqual([ACTIVE]);
+  });
+
+  it('reports and erases its own site only: another site\'s accounts are not sent, its notes and report state stay', async () => {
+    const other = forgeSite();
+    const { siteId: otherId } = await deps.sites.resolveForgeInstallation({ installationId: other.installationId, cloudId: other.cloudId, siteUrl: other.siteUrl });
+    const ELSEWHERE = '5be24c2e8d0a7e3b1f9a0c11';
+    const notes = createNotesStore(t.db);
+    for (const authorAccountId of [CLOSED, ELSEWHERE]) await notes.create(otherId, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId, text: 'elsewhere' });
+
+    expect(await call(triggerClaims(site))).toMatchObject({ status: 200, body: { outcome: 'completed', reported: 2, closed: 1, notesErased: 1 } });
+    const sent = (JSON.parse(api.hits[0].body) as { accounts: { accountId: string }[] }).accounts.map((a) => a.accountId);
+    expect(sent.sort()).toEqual([ACTIVE, CLOSED].sort());
+    // The same closed account on the other site waits for that site's own report.
+    expect((await t.db.note.findMany({ where: { siteId: otherId } })).map((n) => n.authorAccountId).sort()).toEqual([CLOSED, ELSEWHERE].sort());
+    expect(await t.db.privacyReport.count({ where: { siteId: otherId } })).toBe(0);
   });
 
   it('a second trigger within the cycle sends nothing', async () => {

@@ -313,6 +313,8 @@ describe('report-accounts protocol', () => {
     expect(parseRetryAfter('Tue, 01 Dec 2026 00:02:00 GMT', now)).toBe(120);
     expect(parseRetryAfter(null, now)).toBe(60);
     expect(parseRetryAfter('later', now)).toBe(60);
+    // The product client's reading (lib/connect/rate-limit.ts): a date that is not an HTTP-date is unreadable.
+    expect(parseRetryAfter('2026-12-01T00:02:00Z', now)).toBe(60);
     expect(parseRetryAfter('86400', now)).toBe(86400);
     expect(parseRetryAfter('86401', now)).toBe(86400);
   });

@@ -13,8 +13,8 @@ import { isDatabaseUnavailable, isTransactionConflict } from '@/lib/db/errors';
 import { errorResponse } from '@/lib/http/responses';
 import { createNotesStore } from '@/lib/notes/store';
 import { adminQuery, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
-import { backendFit, useForgeApp } from '../forge/helpers/remote-app';
-import { forgeCall, forgeSite, type ForgeSite } from '../forge/helpers/forge-door';
+import { useForgeApp } from '../forge/helpers/remote-app';
+import { backendFit, forgeCall, forgeSite, type ForgeSite } from '../forge/helpers/forge-door';
 import { signingKey, startJwksServer, type JwksServer, type SigningKey } from '../forge/helpers/forge-platform';
 
 let key: SigningKey;
@@ -66,7 +66,7 @@ const deleted = (issueId: string, issueKey: string) => ({ eventType: 'avi:jira:d
 
 async function installedSite(events: Awaited<ReturnType<typeof useApp>>): Promise<{ site: ForgeSite; siteId: string }> {
   const site = forgeSite();
-  const installed = await events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: { eventType: 'avi:forge:installed:app' } }));
+  const installed = await events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: { eventType: 'avi:forge:installed:app' } }));
   expect(installed.status).toBe(204);
   const { siteId } = await database.db.forgeInstallation.findUniqueOrThrow({ where: { installationId: site.installationId } });
   return { site, siteId };
@@ -86,7 +86,7 @@ describe('a real deadlock (40P01) [postgresql]', () => {
       await other.query('BEGIN');
       await other.query(`UPDATE "Note" SET text = text WHERE "siteId" = $1 AND "issueKey" = 'NOTE-1'`, [siteId]);
       // The app records the delivery, then waits for the note's row lock...
-      const answer = events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: deleted('10001', 'NOTE-1') }));
+      const answer = events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: deleted('10001', 'NOTE-1') }));
       await untilBlocked(observer, other, 'DELETE%');
       // ...while the other session waits for the app's delivery row: a cycle.
       const otherInsert = other.query(`INSERT INTO "WebhookDelivery" ("siteId", "webhookId", "event") VALUES ($1, 'avi:jira:deleted:issue/10001', 'x')`, [siteId]);
@@ -102,7 +102,7 @@ describe('a real deadlock (40P01) [postgresql]', () => {
     }
     expect(await database.db.webhookDelivery.count({ where: { siteId } })).toBe(0);
     expect(await database.db.note.count({ where: { siteId } })).toBe(1);
-    const retry = await events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: deleted('10001', 'NOTE-1') }));
+    const retry = await events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: deleted('10001', 'NOTE-1') }));
     expect(retry.status).toBe(204);
     expect(await database.db.note.count({ where: { siteId } })).toBe(0);
     expect(await database.db.webhookDelivery.count({ where: { siteId } })).toBe(1);
@@ -136,7 +136,7 @@ describe('a real serialization failure (40001) [postgresql, the app’s sessions
     try {
       await other.query('BEGIN');
       await other.query(`UPDATE "Note" SET text = 'changed meanwhile' WHERE "siteId" = $1 AND "issueKey" = 'NOTE-2'`, [siteId]);
-      const answer = events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: deleted('10002', 'NOTE-2') }));
+      const answer = events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: deleted('10002', 'NOTE-2') }));
       await untilBlocked(observer, other, 'DELETE%');
       // The row the app's snapshot saw is changed and committed under it: "could not serialize access".
       await other.query('COMMIT');
@@ -149,7 +149,7 @@ describe('a real serialization failure (40001) [postgresql, the app’s sessions
       await observer.end();
     }
     expect(await database.db.webhookDelivery.count({ where: { siteId } })).toBe(0);
-    const retry = await events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: deleted('10002', 'NOTE-2') }));
+    const retry = await events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: deleted('10002', 'NOTE-2') }));
     expect(retry.status).toBe(204);
     expect(await database.db.note.count({ where: { siteId } })).toBe(0);
   }, 30_000);

@@ -18,8 +18,8 @@ import { createSiteStore } from '@/lib/sites/store';
 import { createWebhookDeliveries, type WebhookDeliveries } from '@/lib/webhooks/deliveries';
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
 import { startFaultProxy, startSilentServer, type FaultProxy, type SilentServer } from '../helpers/fault-proxy';
-import { backendFit, useForgeApp } from '../forge/helpers/remote-app';
-import { forgeCall, forgeSite, type ForgeSite } from '../forge/helpers/forge-door';
+import { useForgeApp } from '../forge/helpers/remote-app';
+import { backendFit, forgeCall, forgeSite, UNINSTALL_ENDPOINT, type ForgeSite } from '../forge/helpers/forge-door';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from '../forge/helpers/forge-platform';
 
 /** The bound this file proves: under Forge's 5 s, with room for the network. */
@@ -82,8 +82,8 @@ describe('Forge deadline [postgresql, through a fault proxy]', () => {
     await proxy.setMode('pass');
   });
 
-  const event = async (site: ForgeSite, body: Record<string, unknown>) => routes.events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body }));
-  const uninstall = async (site: ForgeSite) => routes.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, 'forge-uninstall'), { body: {} }));
+  const event = async (site: ForgeSite, body: Record<string, unknown>) => routes.events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body }));
+  const uninstall = async (site: ForgeSite) => routes.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, { module: UNINSTALL_ENDPOINT }), { body: {} }));
   const siteOf = async (site: ForgeSite) => (await database.db.forgeInstallation.findUniqueOrThrow({ where: { installationId: site.installationId } })).siteId;
   const installationState = async (site: ForgeSite) => (await database.db.forgeInstallation.findUnique({ where: { installationId: site.installationId } }))?.state ?? 'none';
 
@@ -141,7 +141,7 @@ describe('Forge deadline [postgresql, through a fault proxy]', () => {
     };
     const send = (notesStore?: (tx: NotesDb) => NotesStore) =>
       timed('POST /api/forge/events (hold inside the transaction)', async () => {
-        const fit = await backendFit(key, site, 'forge-events');
+        const fit = await backendFit(key, site);
         return handle(() =>
           withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {
             const deps = { verify: { appId: APP_ID, keys: createForgeKeySet({ jwksUrl: jwks.url }) }, sites: createSiteStore(db), deliveries: deliveries(notesStore ? { notesStore } : {}), deadline };
@@ -221,8 +221,8 @@ describe('Forge deadline: a key server that never answers', () => {
     const routes = await useForgeApp(database.url, silent.url);
     const site = forgeSite();
     const results = await Promise.all([
-      timed('POST /api/forge/events', async () => routes.events.POST(forgeCall('/api/forge/events', await backendFit(key, site, 'forge-events'), { body: installed }))),
-      timed('POST /api/forge/uninstall', async () => routes.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, 'forge-uninstall'), { body: {} }))),
+      timed('POST /api/forge/events', async () => routes.events.POST(forgeCall('/api/forge/events', await backendFit(key, site), { body: installed }))),
+      timed('POST /api/forge/uninstall', async () => routes.uninstall.POST(forgeCall('/api/forge/uninstall', await backendFit(key, site, { module: UNINSTALL_ENDPOINT }), { body: {} }))),
     ]);
     figures['key server silent'] = Object.fromEntries(results.map((r) => [r.name, `${r.status} ${r.error} in ${r.ms} ms`]));
     for (const result of results) {

@@ -67,6 +67,7 @@ export const ISSUE_PANEL = { type: 'jira:issuePanel', key: 'issue-notes-forge' }
 export const GLOBAL_PAGE = { type: 'jira:globalPage', key: 'notes-overview-forge' } as const;
 export const EVENTS_ENDPOINT = { type: 'core:endpoint', key: 'forge-events' } as const;
 export const UNINSTALL_ENDPOINT = { type: 'core:endpoint', key: 'forge-uninstall' } as const;
+export const PRIVACY_ENDPOINT = { type: 'core:endpoint', key: 'forge-privacy-report' } as const;
 
 export interface BackendInvocationOptions {
   /** `app.module`; default the events endpoint. */

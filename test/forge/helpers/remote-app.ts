@@ -1,21 +1,12 @@
 /**
- * The Forge remote as Forge's backend calls reach it: FITs for backend invocations (events, `preUninstall`),
- * as the issue's contract describes Forge's (module `core:endpoint` with the endpoint's key, no `principal`,
- * no `context`: the site comes from `app.apiBaseUrl`), and the app's Forge routes loaded as a fresh process
- * would load them.
+ * The app's Forge event and uninstall routes loaded as a fresh process would load them. The FITs Forge sends
+ * them are ./forge-door.ts's `backendFit` (module `core:endpoint` with the endpoint's key, no `principal`, no
+ * `context`: the site comes from `app.apiBaseUrl`).
  */
 import { vi } from 'vitest';
 import { newKey } from '../../helpers/db';
 import { APP_URL } from '../../helpers/product';
-import { APP_ID, signFit, type SigningKey } from './forge-platform';
-import { siteClaims, type ForgeSite } from './forge-door';
-
-export function backendFit(signing: SigningKey, site: ForgeSite, endpoint: 'forge-events' | 'forge-uninstall'): Promise<string> {
-  const claims = siteClaims(site, { principal: null });
-  delete claims.context;
-  claims.app = { ...(claims.app as object), module: { type: 'core:endpoint', key: endpoint } };
-  return signFit(signing, claims);
-}
+import { APP_ID } from './forge-platform';
 
 /** The event and uninstall routes of a fresh app process on `databaseUrl`, verifying FITs against `jwksUrl`. */
 export async function useForgeApp(databaseUrl: string, jwksUrl: string) {
