@@ -291,7 +291,8 @@ async function startForgePlatform() {
     sign: ({ issueKey, lifetime }) => {
       const now = Math.floor(Date.now() / 1000);
       return new SignJWT({
-        app: { id: appId, installationId, apiBaseUrl: `https://api.atlassian.com/ex/jira/${cloudId}`, environment: { type: 'DEVELOPMENT', id: randomUUID() }, module: { type: 'jira:issuePanel', key: 'notes' } },
+        // The issue panel of forge/manifest.yml: the UI API accepts only its UI modules (lib/forge/route-rules.ts).
+        app: { id: appId, installationId, apiBaseUrl: `https://api.atlassian.com/ex/jira/${cloudId}`, environment: { type: 'DEVELOPMENT', id: randomUUID() }, module: { type: 'jira:issuePanel', key: 'issue-notes-forge' } },
         context: { cloudId, siteUrl: 'https://bench-forge.atlassian.net', extension: { issue: { key: issueKey, id: '10042', type: 'Task' }, project: { key: 'BENCH', id: '10000' } } },
         principal: ACCOUNT_ID,
       })
