@@ -164,8 +164,9 @@ export function createSiteStore(db: Db): SiteStore {
     const { installationId } = installation;
     // The claim (unsigned) only says that a join may be due, so that Atlassian is asked about the installations
     // some tenant names and no others; Atlassian's answer picks the tenant.
+    // An uninstalled holder still asks: a false claimant that uninstalls must not leave the real tenant unjoined.
     const holder = await db.tenant.findUnique({ where: { installationId }, select: TENANT_FOR_JOIN });
-    if (!holder || holder.siteId === installation.siteId || holder.state === 'uninstalled') return installation;
+    if (!holder || holder.siteId === installation.siteId) return installation;
     const siteUrl = claims.siteUrl ?? installation.siteUrl ?? undefined;
     if (!siteUrl) {
       log.info('site_join_deferred', { installationId, clientKey: holder.clientKey, reason: 'no_site_url' });

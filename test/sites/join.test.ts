@@ -174,6 +174,20 @@ forEachDatabase('joining a Forge site into its Connect tenant’s', (t) => {
       ]);
     });
 
+    it('a false claimant that uninstalls cannot leave the real tenant unjoined', async () => {
+      const sites = createSiteStore(t.db);
+      const claims = forgeClaims();
+      const { siteUrl, ...backend } = claims;
+      await sites.resolveForgeInstallation(backend);
+      const squat = { clientKey: 'ck-squatter', baseUrl: 'https://squatter.atlassian.net', installationId: claims.installationId };
+      await t.store.saveInstall(installPayload(squat), { iat: 1_000, beforeWrite: (tx) => sites.assertLinkable(tx, squat) });
+      const real = { clientKey: 'ck-real', baseUrl: siteUrl!, installationId: claims.installationId };
+      await t.store.saveInstall(installPayload(real), { iat: 1_001, beforeWrite: (tx) => sites.assertLinkable(tx, real) });
+      await t.store.markUninstalled('ck-squatter', { iat: 1_002 });
+      expect((await sites.resolveForgeInstallation(claims, { confirmPairing: says('ck-real') })).siteId).toBe('ck-real');
+      expect((await t.db.tenant.findUniqueOrThrow({ where: { clientKey: 'ck-real' } })).installationId).toBe(claims.installationId);
+    });
+
     it('Atlassian’s answer is asked once per instance and matched against a tenant installed later, without asking again', async () => {
       const sites = createSiteStore(t.db);
       const claims = forgeClaims();
