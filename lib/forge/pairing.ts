@@ -20,6 +20,7 @@ import { log } from '../log';
 import type { ConfirmPairing } from '../sites/store';
 import type { ForgeRemoteRequest } from './invocation-token';
 import { forgeProductClient, type ForgeProductClientOptions } from './product-client';
+import { isBackendInvocation } from './route-rules';
 
 export const CONNECT_CLIENT_KEY_PROPERTY = 'connect_client_key_019cdff3-8bfb-71fe-9628-875b700aebb8';
 
@@ -68,10 +69,15 @@ export function connectPairing(forge: ForgeRemoteRequest, options: ConnectPairin
     const signal = deadline ? AbortSignal.any([stop.signal, deadline.signal]) : stop.signal;
     try {
       const response = await forgeProductClient(forge, { ...clientOptions, timeoutMs }).asApp().fetch(path, { headers: { accept: 'application/json' }, signal });
-      // 404: no Connect installation for this Forge installation (or no app.connect.key).
+      // 404: no Connect installation for this Forge installation (or no app.connect.key), when the token is
+      // Forge's. A UI module's request may come straight from the browser (requestRemote is not proxied by Forge;
+      // its FIT is in the page), with an `x-forge-oauth-system` of the user's choosing: a 404 then proves nothing,
+      // and must not be remembered as Atlassian's answer (lib/sites/store.ts keeps it 10 minutes) to hold a
+      // real join back. A positive answer needs no such care: whatever the token, the property Atlassian serves
+      // under the FIT's signed cloudId and this app's key is the real clientKey.
       if (response.status === 404) {
         await response.body?.cancel().catch(() => undefined);
-        return null;
+        return isBackendInvocation(forge.invocation) ? null : undefined;
       }
       if (!response.ok) {
         await response.body?.cancel().catch(() => undefined);

@@ -47,8 +47,9 @@ afterEach(() => {
   seen.length = 0;
 });
 
-function forgeRequest(apiBaseUrl = `${api.url}/ex/jira/${CLOUD_ID}`): ForgeRemoteRequest {
-  const invocation = { installationId: 'ari:cloud:ecosystem::installation/x', apiBaseUrl } as ForgeInvocation;
+/** A backend invocation (an event: Forge sends the tokens) unless `module` says otherwise. */
+function forgeRequest(apiBaseUrl = `${api.url}/ex/jira/${CLOUD_ID}`, module = { type: 'core:endpoint', key: 'forge-events' }): ForgeRemoteRequest {
+  const invocation = { installationId: 'ari:cloud:ecosystem::installation/x', apiBaseUrl, module } as ForgeInvocation;
   return { invocation, appSystemToken: 'system-token', appUserToken: undefined };
 }
 
@@ -110,6 +111,14 @@ it('404 names no tenant (null); an error status, a redirect off the base, a body
   }
 });
 
+it('a 404 on a UI module’s request confirms nothing (undefined), never "no tenant": its token may be the browser’s (requestRemote)', async () => {
+  answer = json(404, { errorMessages: ['no such property'] });
+  expect(await ask(forgeRequest(undefined, { type: 'jira:issuePanel', key: 'issue-notes-forge' }))).toBeUndefined();
+  // Positive answers stand whoever sent the token: the property under the signed cloudId is the real clientKey.
+  answer = json(200, { value: 'client-key-1' });
+  expect(await ask(forgeRequest(undefined, { type: 'jira:issuePanel', key: 'issue-notes-forge' }))).toBe('client-key-1');
+});
+
 it('an API that never answers: still asking at 1499 ms, not confirmable (undefined) at 1500 ms', async () => {
   answer = null;
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
@@ -143,7 +152,8 @@ it('an API that sends headers and then stalls the body is bounded too (1500 ms f
 
 it('under a deadline it takes at most half of the time left, so the invocation keeps the rest (a 2000 ms deadline: gives up at 1000 ms)', async () => {
   answer = null;
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  // The clock too: the deadline's remaining time is read from it.
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   let settled: { value: string | null | undefined } | undefined;
   const requested = nextRequest();
   const run = withDeadline(2_000, async (deadline) => {
