@@ -6,8 +6,9 @@
  * site uninstalled the app. The store refuses any event issued before the newest one it applied
  * (STALE_LIFECYCLE), an `installed` whose token is not newer than the last install applied (REPLAYED_INSTALL:
  * the token does not cover the body, so a replay could carry any body), and an install for a site another
- * live installation holds, or claiming an installationId another tenant holds (CONFLICT), atomically with the
- * write and across instances (lib/tenants/store.ts).
+ * live installation holds, or naming a Forge installation of another site (CONFLICT), atomically with the
+ * write and across instances (lib/tenants/store.ts). An installationId another tenant already holds is not a
+ * refusal: the install is stored without the link (lib/sites/store.ts `assertLinkable`).
  */
 import { ConnectError } from './errors';
 import { verifyInstallToken, type InstallKeyResolver } from './install-token';
@@ -70,7 +71,8 @@ async function handleSigned(event: 'installed' | 'uninstalled', request: Request
   }
 
   // An app registered on Forge sends its Forge installationId. The claim is checked and stored in one
-  // transaction with the install (a refusal keeps the previous secret and link); it moves no data: the
+  // transaction with the install (a refusal keeps the previous secret and link; an installationId another
+  // tenant holds is left with it, and the install stored without it); it moves no data: the
   // Forge door joins the two sites once Atlassian confirms the pairing (lib/sites/store.ts).
   const { installationId } = payload;
   const sites = deps.sites;

@@ -91,8 +91,9 @@ export async function receiveForgeEvent(request: Request, deps: ForgeEventDeps):
   assertBackendInvocation(invocation, FORGE_EVENTS_ROUTE);
   const claims = forgeSiteClaims(invocation);
   const body = await readObject(request);
-  // The endpoint asks for the system token (forge/manifest.yml), so an event can confirm a Connect join too.
-  const confirmPairing = (deps.pairing ?? connectPairing)(forge);
+  // The endpoint asks for the system token (forge/manifest.yml), so an event can confirm a Connect join too,
+  // within half of the time the deadline leaves (./pairing.ts): a slow Atlassian API defers the join, never the event.
+  const confirmPairing = (deps.pairing ?? connectPairing)(forge, { deadline: deps.deadline });
   const eventType = body.eventType;
   assertRoutedEventType(FORGE_EVENTS_ROUTE, eventType);
   const iat = issuedAt(invocation.claims.iat);

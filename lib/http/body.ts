@@ -4,7 +4,7 @@
  */
 import { ConnectError } from '../connect/errors';
 
-export async function readJsonBody(request: Request, limitBytes: number): Promise<unknown> {
+export async function readJsonBody(request: Pick<Request, 'headers' | 'body'>, limitBytes: number): Promise<unknown> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) {
     throw new ConnectError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
@@ -19,7 +19,7 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   }
 }
 
-async function readText(request: Request, limitBytes: number): Promise<string> {
+async function readText(request: Pick<Request, 'body'>, limitBytes: number): Promise<string> {
   if (!request.body) return '';
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

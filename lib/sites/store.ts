@@ -14,9 +14,12 @@
  * covers the method and path only). So the body alone never moves data: the join is decided during a Forge
  * invocation, when Atlassian itself can be asked which Connect installation this Forge installation belongs to
  * (the reserved app property that returns the Connect clientKey, ./pairing.ts), and only when
- *   - the tenant's baseUrl and the installation's site URL (both known) name one site,
- *   - the two sites' cloudIds agree, and
- *   - Atlassian answers with the tenant's clientKey.
+ *   - some tenant claims the installation (the claim only triggers the question: it is unsigned, so it is
+ *     not exclusive of the real tenant: an install naming an installationId another tenant holds is stored
+ *     without the link, and the join goes to the tenant Atlassian names, which then takes the link),
+ *   - Atlassian answers with the clientKey of an installed tenant,
+ *   - that tenant's baseUrl and the installation's site URL (both known) name one site, and
+ *   - the two sites' cloudIds agree.
  * Otherwise the two sites stay apart, the reason is logged (`site_join_deferred` / `site_join_refused`), and the
  * join is tried again on a later invocation. Joining moves the Forge installation's site (its notes,
  * deliveries and installations) into the tenant's, in one transaction, and deletes the emptied site: never the
@@ -33,7 +36,7 @@
  * Concurrency: every step that creates rests on a unique key (ForgeInstallation.installationId,
  * Site.cloudId), and a unique violation means a concurrent request won the race: the resolution runs again
  * and finds its row. Two first-time FITs for one installation therefore end on one site, on any number of
- * instances. This store caches nothing but Atlassian's refusals of a pairing (10 min per instance, to spare its
+ * instances. This store caches nothing but Atlassian's pairing answers (10 min per instance, to spare its
  * API); `siteStore()` serves repeated FITs of an installed installation from ./resolution-cache.ts for at most
  * 10 s, and drops them whenever a site moves (./moved.ts).
  */
@@ -90,19 +93,25 @@ export interface SiteStore {
   markUninstalled(installationId: string, opts: { iat: number; at?: Date }): Promise<boolean>;
   /**
    * Inside the transaction of a signed Connect `installed` that carries `installationId` (lib/tenants/store.ts
-   * `saveInstall`), before the tenant is written: refuses (CONFLICT) an installationId another tenant holds, or
-   * whose Forge installation names another site (URL or cloudId). Moves no data: the join waits for Atlassian's
-   * confirmation (see above).
+   * `saveInstall`), before the tenant is written: refuses (CONFLICT) an installationId whose Forge installation
+   * names another site (URL or cloudId). Resolves whether the tenant may hold the link: false when another
+   * tenant holds it (the install is then stored without it, never refused: the claim is unsigned, and the first
+   * to make it must not keep the real tenant out). Moves no data: the join waits for Atlassian's word (see above).
    */
-  assertLinkable(tx: Tx, install: { clientKey: string; baseUrl: string; installationId: string }): Promise<void>;
+  assertLinkable(tx: Tx, install: { clientKey: string; baseUrl: string; installationId: string }): Promise<boolean>;
 }
 
 /**
- * How long an instance remembers that Atlassian refused to pair an installation with a tenant, so a tenant
- * claiming someone else's installation cannot make every one of that installation's requests call Atlassian.
- * Only saves calls: the next instance (or the next 10 minutes) asks again.
+ * How long an instance remembers Atlassian's answer to "which Connect clientKey is this Forge installation's?"
+ * (a clientKey, or none), so a tenant claiming someone else's installation cannot make every one of that
+ * installation's requests call Atlassian. The answer is Atlassian's, about one installation, whoever claims it:
+ * a tenant installed later is matched against it at once. Only saves calls: the next instance (or the next 10
+ * minutes) asks again.
  */
-const REFUSED_PAIRING_TTL_MS = 10 * 60_000;
+const PAIRING_ANSWER_TTL_MS = 10 * 60_000;
+
+/** What a join reads of a tenant. */
+const TENANT_FOR_JOIN = { clientKey: true, siteId: true, baseUrl: true, state: true, site: { select: { cloudId: true } } } as const;
 
 /** Attempts before a resolution that keeps losing races gives up (each loss means another request won). */
 const ATTEMPTS = 5;
@@ -111,7 +120,7 @@ const ATTEMPTS = 5;
  * @example const sites = createSiteStore(getDb()); const { siteId } = await sites.resolveForgeInstallation(claims);
  */
 export function createSiteStore(db: Db): SiteStore {
-  const refusedPairings = new LruCache<true>({ max: 1000, ttlMs: REFUSED_PAIRING_TTL_MS });
+  const pairingAnswers = new LruCache<{ clientKey: string | null }>({ max: 1000, ttlMs: PAIRING_ANSWER_TTL_MS });
   /** Step 2–3: the site a new installation belongs to. May create a Site. */
   async function siteForNewInstallation(claims: ForgeSiteClaims): Promise<string> {
     const byCloud = await db.site.findUnique({ where: { cloudId: claims.cloudId }, select: { id: true } });
@@ -152,37 +161,51 @@ export function createSiteStore(db: Db): SiteStore {
    * header holds; otherwise leaves both apart and says why. Returns the installation as it is afterwards.
    */
   async function joinConnectTenant(installation: ForgeInstallation, claims: ForgeSiteClaims, confirm: ConfirmPairing | undefined): Promise<ForgeInstallation> {
-    const tenant = await db.tenant.findUnique({
-      where: { installationId: installation.installationId },
-      select: { clientKey: true, siteId: true, baseUrl: true, state: true, site: { select: { cloudId: true } } },
-    });
-    if (!tenant || tenant.siteId === installation.siteId || tenant.state === 'uninstalled') return installation;
-    const fields = { installationId: installation.installationId, clientKey: tenant.clientKey };
+    const { installationId } = installation;
+    // The claim (unsigned) only says that a join may be due, so that Atlassian is asked about the installations
+    // some tenant names and no others; Atlassian's answer picks the tenant.
+    // An uninstalled holder still asks: a false claimant that uninstalls must not leave the real tenant unjoined.
+    const holder = await db.tenant.findUnique({ where: { installationId }, select: TENANT_FOR_JOIN });
+    if (!holder || holder.siteId === installation.siteId) return installation;
     const siteUrl = claims.siteUrl ?? installation.siteUrl ?? undefined;
     if (!siteUrl) {
-      log.info('site_join_deferred', { ...fields, reason: 'no_site_url' });
+      log.info('site_join_deferred', { installationId, clientKey: holder.clientKey, reason: 'no_site_url' });
       return installation;
     }
-    if (!sameSite(tenant.baseUrl, siteUrl) || (tenant.site.cloudId && tenant.site.cloudId !== installation.cloudId)) {
+    let answer = pairingAnswers.get(installationId)?.clientKey;
+    if (answer === undefined) {
+      answer = confirm ? await confirm() : undefined;
+      if (answer === undefined) {
+        log.info('site_join_deferred', { installationId, clientKey: holder.clientKey, reason: 'pairing_not_confirmable' });
+        return installation;
+      }
+      pairingAnswers.set(installationId, { clientKey: answer });
+    }
+    // The tenant Atlassian names: usually the holder; another one when the holder's claim was false (a tenant
+    // that named someone else's installation first, which then cannot keep the real one from its join).
+    const paired = answer === holder.clientKey ? holder : answer === null ? null : await db.tenant.findUnique({ where: { clientKey: answer }, select: TENANT_FOR_JOIN });
+    if (!paired || paired.state === 'uninstalled') {
+      log.warn('site_join_refused', { installationId, clientKey: holder.clientKey, reason: 'pairing_not_confirmed' });
+      return installation;
+    }
+    const fields = { installationId, clientKey: paired.clientKey };
+    if (paired.siteId === installation.siteId) return installation;
+    if (!sameSite(paired.baseUrl, siteUrl) || (paired.site.cloudId && paired.site.cloudId !== installation.cloudId)) {
       log.warn('site_join_refused', { ...fields, reason: 'different_site' });
       return installation;
     }
-    const pairing = `${installation.installationId} ${tenant.clientKey}`;
-    if (refusedPairings.get(pairing)) return installation;
-    const confirmed = confirm ? await confirm() : undefined;
-    if (confirmed === undefined) {
-      log.info('site_join_deferred', { ...fields, reason: 'pairing_not_confirmable' });
-      return installation;
-    }
-    if (confirmed !== tenant.clientKey) {
-      refusedPairings.set(pairing, true);
-      log.warn('site_join_refused', { ...fields, reason: 'pairing_not_confirmed' });
-      return installation;
-    }
-    await db.$transaction((tx) => mergeSites(tx, installation.siteId, tenant.siteId));
+    await db.$transaction(async (tx) => {
+      if (paired.clientKey !== holder.clientKey) {
+        // The false claim is dropped and the link given to the tenant Atlassian named (the unique key allows one).
+        await tx.tenant.updateMany({ where: { clientKey: holder.clientKey, installationId }, data: { installationId: null } });
+        await tx.tenant.update({ where: { clientKey: paired.clientKey }, data: { installationId } });
+        log.warn('installation_claim_moved', { installationId, from: holder.clientKey, to: paired.clientKey });
+      }
+      await mergeSites(tx, installation.siteId, paired.siteId);
+    });
     siteMoved();
-    log.info('site_joined', { ...fields, siteId: tenant.siteId });
-    return (await db.forgeInstallation.findUnique({ where: { installationId: installation.installationId } })) ?? installation;
+    log.info('site_joined', { ...fields, siteId: paired.siteId });
+    return (await db.forgeInstallation.findUnique({ where: { installationId } })) ?? installation;
   }
 
   async function resolveForgeInstallation(claims: ForgeSiteClaims, { allowUninstalled = false, confirmPairing }: ResolveOptions = {}): Promise<ForgeInstallation> {
@@ -221,15 +244,21 @@ export function createSiteStore(db: Db): SiteStore {
     resolveForgeInstallation,
 
     async assertLinkable(tx, { clientKey, baseUrl, installationId }) {
-      const holder = await tx.tenant.findUnique({ where: { installationId }, select: { clientKey: true } });
-      if (holder && holder.clientKey !== clientKey) throw new ConnectError('CONFLICT', 'Another installation holds this installationId.');
       const installation = await tx.forgeInstallation.findUnique({ where: { installationId }, select: { siteUrl: true, cloudId: true } });
-      if (!installation) return;
-      if (installation.siteUrl && !sameSite(baseUrl, installation.siteUrl)) {
+      if (installation?.siteUrl && !sameSite(baseUrl, installation.siteUrl)) {
         throw new ConnectError('CONFLICT', 'The Forge installation and the Connect installation name different sites.');
       }
-      const tenant = await tx.tenant.findUnique({ where: { clientKey }, select: { site: { select: { cloudId: true } } } });
-      if (tenant?.site.cloudId && tenant.site.cloudId !== installation.cloudId) throw cloudConflict();
+      if (installation) {
+        const tenant = await tx.tenant.findUnique({ where: { clientKey }, select: { site: { select: { cloudId: true } } } });
+        if (tenant?.site.cloudId && tenant.site.cloudId !== installation.cloudId) throw cloudConflict();
+      }
+      const holder = await tx.tenant.findUnique({ where: { installationId }, select: { clientKey: true } });
+      if (!holder || holder.clientKey === clientKey) return true;
+      // Not a refusal of the install: the claim is unsigned, so whoever makes it first must not keep the real
+      // installation's tenant out (its new secret unstored, every later request refused). The install is stored
+      // without the link; the join goes to the tenant Atlassian names (joinConnectTenant).
+      log.warn('installation_claim_held', { installationId, clientKey, holder: holder.clientKey });
+      return false;
     },
 
     async recordLifecycle(claims, event, { iat, at = new Date(), confirmPairing }) {

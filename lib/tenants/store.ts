@@ -49,8 +49,8 @@ export interface TenantStore extends TenantReader {
    * The old secret is never read, so a row sealed with a lost key is repaired by a genuine reinstall.
    * @throws ConnectError STALE_LIFECYCLE if a lifecycle event with a later `iat` was already applied.
    * @throws ConnectError CONFLICT if another installation that is not uninstalled holds this baseUrl
-   *   (scheme and host compared case-insensitively, trailing slash ignored: `normalizeBaseUrl`), or another
-   *   tenant holds its installationId.
+   *   (scheme and host compared case-insensitively, trailing slash ignored: `normalizeBaseUrl`), or, when no
+   *   `beforeWrite` checked it, another tenant holds its installationId (the unique key).
    * @throws ConnectError REPLAYED_INSTALL if an `installed` with this `iat` or a later one was already applied.
    */
   saveInstall(payload: InstallPayload, opts: InstallOptions): Promise<Tenant>;
@@ -83,9 +83,10 @@ export interface InstallOptions extends LifecycleOptions {
   iat: number;
   /**
    * Runs in the install's transaction, under its locks, before the tenant is written; what it throws refuses
-   * the install and nothing is stored (the Connect↔Forge link checks, lib/connect/lifecycle.ts).
+   * the install and nothing is stored (the Connect↔Forge link checks, lib/connect/lifecycle.ts). Resolving
+   * false stores the install without its `installationId` (another tenant holds it).
    */
-  beforeWrite?: (tx: Tx) => Promise<void>;
+  beforeWrite?: (tx: Tx) => Promise<boolean | void>;
 }
 
 export interface TenantStoreOptions {
@@ -180,7 +181,7 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
       };
       const where = { clientKey: payload.clientKey };
       // The installationId's lock too: two installs claiming one installationId are serialised, and the
-      // second sees the first's claim (CONFLICT) instead of failing on the unique key.
+      // second sees the first's claim (stored without the link) instead of failing on the unique key.
       const locks = [`baseUrl:${baseUrl}`, ...(payload.installationId ? [`installation:${payload.installationId}`] : [])];
       try {
         const saved = await lifecycleWrite(payload.clientKey, iat, async (tx, current) => {
@@ -191,12 +192,14 @@ export function createTenantStore(db: Db, keys: KeyRing, options: TenantStoreOpt
           // same site on another instance waits here and then sees this one.
           const holder = await tx.tenant.findFirst({ where: { baseUrl, clientKey: { not: payload.clientKey }, state: { not: 'uninstalled' } }, select: { clientKey: true } });
           if (holder) throw new ConnectError('CONFLICT', 'Another installation holds this baseUrl.');
-          // The link's checks (lib/sites/store.ts `assertLinkable`), in this transaction: a refusal stores nothing.
-          await beforeWrite?.(tx);
-          if (current) return tx.tenant.update({ where, data: fields });
+          // The link's checks (lib/sites/store.ts `assertLinkable`), in this transaction: a refusal stores nothing;
+          // an installationId another tenant holds is left with it.
+          const { installationId: _claim, ...unlinked } = fields;
+          const data = (await beforeWrite?.(tx)) === false ? unlinked : fields;
+          if (current) return tx.tenant.update({ where, data });
           // A first install starts the site's data partition: a Site with the clientKey as its id (lib/sites/).
           const site = { connectOrCreate: { where: { id: payload.clientKey }, create: { id: payload.clientKey } } };
-          return tx.tenant.create({ data: { ...where, ...fields, site, installedAt: at } });
+          return tx.tenant.create({ data: { ...where, ...data, site, installedAt: at } });
         }, locks);
         return toTenant(saved!);
       } catch (err) {

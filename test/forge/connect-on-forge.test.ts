@@ -84,14 +84,15 @@ forEachDatabase('Connect on Forge', (t) => {
     expect(await t.db.forgeInstallation.findMany({ select: { siteId: true } })).toEqual([{ siteId: payload.clientKey }]);
   });
 
-  it('refuses (409) an install naming an installationId another tenant holds, or a Forge installation of another site, and stores nothing new', async () => {
+  it('stores an install naming an installationId another tenant holds without the link (the holder keeps it), and refuses (409) one naming a Forge installation of another site, storing nothing new', async () => {
     const site = forgeSite();
     await installed(installPayload({ baseUrl: site.siteUrl, installationId: site.installationId }));
     const before = await t.db.tenant.findMany({ orderBy: { clientKey: 'asc' } });
-    const thief = installPayload({ installationId: site.installationId });
-    const response = await installed(thief);
-    expect(response.status).toBe(409);
-    expect(await t.db.tenant.findMany({ orderBy: { clientKey: 'asc' } })).toEqual(before);
+    // The claim is unsigned: a second claimant is installed (its own clientKey, signed) but gets no link.
+    const claimant = installPayload({ clientKey: 'ck-second-claimant', baseUrl: 'https://second.atlassian.net', installationId: site.installationId });
+    expect((await installed(claimant)).status).toBe(204);
+    expect(await t.db.tenant.findMany({ where: { clientKey: { not: 'ck-second-claimant' } }, orderBy: { clientKey: 'asc' } })).toEqual(before);
+    expect(await t.db.tenant.findUniqueOrThrow({ where: { clientKey: 'ck-second-claimant' } })).toMatchObject({ installationId: null });
 
     // A Forge installation seen on one site cannot be claimed by a Connect install of another.
     const other = forgeSite();

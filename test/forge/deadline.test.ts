@@ -8,11 +8,12 @@ import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { withDeadline } from '@/lib/deadline';
 import { FORGE_EVENT_DEADLINE_MS, receiveForgeEvent, type ForgeEventDeps } from '@/lib/forge/events';
 import { createForgeKeySet } from '@/lib/forge/invocation-token';
+import { connectPairing } from '@/lib/forge/pairing';
 import { handle } from '@/lib/http/responses';
 import { createNotesStore, type NotesStore } from '@/lib/notes/store';
 import { createSiteStore } from '@/lib/sites/store';
 import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
-import { forEachDatabase } from '../helpers/db';
+import { forEachDatabase, installPayload } from '../helpers/db';
 import { startSilentServer, type SilentServer } from '../helpers/fault-proxy';
 import { disconnectAppDb, useAppEnvironment } from '../notes/helpers';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
@@ -171,5 +172,42 @@ forEachDatabase('Forge deadline', (t) => {
     expect(await t.db.webhookDelivery.count()).toBe(1);
     expect((await send()).status).toBe(204);
     expect(await t.db.webhookDelivery.count()).toBe(1);
+  });
+
+  it('an event whose Connect join waits on an Atlassian API that never answers is still applied (204) before the deadline; the join is deferred, the sites stay apart', async () => {
+    const keys = createForgeKeySet({ jwksUrl: jwks.url });
+    const sites = createSiteStore(t.db);
+    const site = forgeSite();
+    // Forge first (a UI call stored the site URL), then a Connect tenant naming the installation: a join to confirm.
+    const { siteId: forgeSiteId } = await sites.resolveForgeInstallation({ installationId: site.installationId, cloudId: site.cloudId, siteUrl: site.siteUrl });
+    const tenant = await t.store.saveInstall(installPayload({ clientKey: 'ck-deadline', baseUrl: site.siteUrl, installationId: site.installationId }), { iat: 1_000 });
+    await createNotesStore(t.db).create(forgeSiteId, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: 'a', text: 'deleted with its issue' });
+    // The pairing read goes to an API that accepts the connection and never answers.
+    const silentApi = new URL(silent.url).origin;
+    let askedWithDeadline = false;
+    const deps: ForgeEventDeps = {
+      verify: { appId: APP_ID, keys },
+      sites,
+      deliveries: createWebhookDeliveries(t.db),
+      pairing: (forge, options) => {
+        askedWithDeadline = options?.deadline !== undefined;
+        const invocation = { ...forge.invocation, apiBaseUrl: `${silentApi}/ex/jira/${site.cloudId}` };
+        return connectPairing({ ...forge, invocation }, { ...options, connectKey: 'connect-next', allowLocalApi: true });
+      },
+    };
+    const body = { eventType: 'avi:jira:deleted:issue', issue: { id: '10001', key: 'NOTE-1' } };
+    const request = forgeCall('/api/forge/events', await backendFit(key, site), { body, headers: { 'x-forge-oauth-system': 'system-token' } });
+    const response = await handle(() =>
+      withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {
+        await receiveForgeEvent(request, { ...deps, deadline });
+        return new Response(null, { status: 204 });
+      }),
+    );
+    expect(response.status).toBe(204);
+    expect(askedWithDeadline).toBe(true);
+    expect(await t.db.note.count()).toBe(0);
+    expect(await t.db.webhookDelivery.count({ where: { siteId: forgeSiteId } })).toBe(1);
+    expect((await t.db.forgeInstallation.findUniqueOrThrow({ where: { installationId: site.installationId } })).siteId).toBe(forgeSiteId);
+    expect(await t.db.site.findUnique({ where: { id: tenant.siteId } })).not.toBeNull();
   });
 });

@@ -133,15 +133,75 @@ forEachDatabase('joining a Forge site into its Connect tenant’s', (t) => {
       expect(now).toMatchObject({ sharedSecret: 'before', installationId: 'ari:cloud:ecosystem::installation/old', lastLifecycleIat: 1_000 });
     });
 
-    it('of two installs claiming one installationId at once, one wins and the other gets 409 CONFLICT', async () => {
+    it('of two installs claiming one installationId at once, both are stored with their own secrets and exactly one holds the link', async () => {
       const sites = createSiteStore(t.db);
       const installationId = forgeClaims().installationId;
       const claim = (clientKey: string, store = t.store) =>
-        store.saveInstall(installPayload({ clientKey, installationId }), { iat: 1_000, beforeWrite: (tx) => sites.assertLinkable(tx, { clientKey, baseUrl: installPayload({ clientKey }).baseUrl, installationId }) });
+        store.saveInstall(installPayload({ clientKey, baseUrl: `https://${clientKey}.atlassian.net`, sharedSecret: `secret-of-${clientKey}-0123456789` }), { iat: 1_000 }).then(() =>
+          store.saveInstall(installPayload({ clientKey, baseUrl: `https://${clientKey}.atlassian.net`, sharedSecret: `secret-of-${clientKey}-0123456789`, installationId }), {
+            iat: 1_001,
+            beforeWrite: (tx) => sites.assertLinkable(tx, { clientKey, baseUrl: `https://${clientKey}.atlassian.net`, installationId }),
+          }));
       const results = await Promise.allSettled([claim('ck-a'), claim('ck-b', t.newStore())]);
-      const statuses = results.map((r) => (r.status === 'fulfilled' ? 200 : errorResponse(r.reason).status)).sort();
-      expect(statuses).toEqual([200, 409]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
       expect(await t.db.tenant.count({ where: { installationId } })).toBe(1);
+      for (const clientKey of ['ck-a', 'ck-b']) {
+        expect(await t.newStore().getTenant(clientKey)).toMatchObject({ sharedSecret: `secret-of-${clientKey}-0123456789`, lastInstallIat: 1_001 });
+      }
+    });
+
+    it('a tenant that claimed someone else’s installationId first cannot keep the real tenant out: the real install is stored, and the join goes to the tenant Atlassian names, which takes the link', async () => {
+      const sites = createSiteStore(t.db);
+      const claims = forgeClaims();
+      const { siteUrl, ...backend } = claims;
+      // Forge's installed event came first: the installation is known, its site URL not yet.
+      const { siteId: forgeSiteId } = await sites.resolveForgeInstallation(backend);
+      await createNotesStore(t.db).create(forgeSiteId, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'forge' });
+      const squat = { clientKey: 'ck-squatter', baseUrl: 'https://squatter.atlassian.net', installationId: claims.installationId };
+      await t.store.saveInstall(installPayload(squat), { iat: 1_000, beforeWrite: (tx) => sites.assertLinkable(tx, squat) });
+      // The real tenant's install: stored (its secret works), without the link the squatter holds.
+      const real = { clientKey: 'ck-real', baseUrl: siteUrl!, installationId: claims.installationId };
+      await t.store.saveInstall(installPayload({ ...real, sharedSecret: 'the-real-secret-0123456789' }), { iat: 1_001, beforeWrite: (tx) => sites.assertLinkable(tx, real) });
+      expect(await t.newStore().getTenant('ck-real')).toMatchObject({ sharedSecret: 'the-real-secret-0123456789', installationId: null });
+      // A UI FIT names the site; Atlassian names the real tenant: it is joined and takes the link.
+      const joined = await sites.resolveForgeInstallation(claims, { confirmPairing: says('ck-real') });
+      expect(joined.siteId).toBe('ck-real');
+      expect(await notesOf('ck-real')).toEqual(['forge']);
+      expect(await notesOf('ck-squatter')).toEqual([]);
+      expect(await t.db.tenant.findMany({ select: { clientKey: true, installationId: true }, orderBy: { clientKey: 'asc' } })).toEqual([
+        { clientKey: 'ck-real', installationId: claims.installationId },
+        { clientKey: 'ck-squatter', installationId: null },
+      ]);
+    });
+
+    it('a false claimant that uninstalls cannot leave the real tenant unjoined', async () => {
+      const sites = createSiteStore(t.db);
+      const claims = forgeClaims();
+      const { siteUrl, ...backend } = claims;
+      await sites.resolveForgeInstallation(backend);
+      const squat = { clientKey: 'ck-squatter', baseUrl: 'https://squatter.atlassian.net', installationId: claims.installationId };
+      await t.store.saveInstall(installPayload(squat), { iat: 1_000, beforeWrite: (tx) => sites.assertLinkable(tx, squat) });
+      const real = { clientKey: 'ck-real', baseUrl: siteUrl!, installationId: claims.installationId };
+      await t.store.saveInstall(installPayload(real), { iat: 1_001, beforeWrite: (tx) => sites.assertLinkable(tx, real) });
+      await t.store.markUninstalled('ck-squatter', { iat: 1_002 });
+      expect((await sites.resolveForgeInstallation(claims, { confirmPairing: says('ck-real') })).siteId).toBe('ck-real');
+      expect((await t.db.tenant.findUniqueOrThrow({ where: { clientKey: 'ck-real' } })).installationId).toBe(claims.installationId);
+    });
+
+    it('Atlassian’s answer is asked once per instance and matched against a tenant installed later, without asking again', async () => {
+      const sites = createSiteStore(t.db);
+      const claims = forgeClaims();
+      await sites.resolveForgeInstallation(claims);
+      const squat = { clientKey: 'ck-squatter', baseUrl: 'https://squatter.atlassian.net', installationId: claims.installationId };
+      await t.store.saveInstall(installPayload(squat), { iat: 1_000 });
+      let asked = 0;
+      const confirmPairing: ConfirmPairing = async () => (asked++, 'ck-real');
+      await sites.resolveForgeInstallation(claims, { confirmPairing });
+      await sites.resolveForgeInstallation(claims, { confirmPairing });
+      const real = { clientKey: 'ck-real', baseUrl: claims.siteUrl!, installationId: claims.installationId };
+      await t.store.saveInstall(installPayload(real), { iat: 1_001, beforeWrite: (tx) => sites.assertLinkable(tx, real) });
+      expect((await sites.resolveForgeInstallation(claims, { confirmPairing })).siteId).toBe('ck-real');
+      expect(asked).toBe(1);
     });
 
     it('the unique key alone (no check ran) also answers 409 CONFLICT, not 500', async () => {
