@@ -34,8 +34,9 @@ test.describe('the Issue notes sample inside the simulated Jira', () => {
     const pageLoads: { status: number; headers: Record<string, string> }[] = [];
     const assets: { url: string; status: number; headers: Record<string, string> }[] = [];
     page.on('response', async (r) => {
-      if (r.url().includes('/connect/issue-notes')) pageLoads.push({ status: r.status(), headers: await r.allHeaders() });
-      if (r.url().includes('/ui/connect/')) assets.push({ url: r.url(), status: r.status(), headers: await r.allHeaders() });
+      const { pathname } = new URL(r.url());
+      if (pathname === '/connect/issue-notes') pageLoads.push({ status: r.status(), headers: await r.allHeaders() });
+      if (pathname.startsWith('/ui/connect/')) assets.push({ url: r.url(), status: r.status(), headers: await r.allHeaders() });
     });
     await issueView(page, first, 'NOTE-1');
     const iframe = page.locator(`iframe[data-module-key="${PANEL}"]`);
