@@ -28,14 +28,6 @@ const nextConfig = {
   // NEXT_SERVER_MINIFY=0 keeps the server bundle's function names, so CPU profiles read
   // (docs/performance.md, bench/profile-summary.mjs). Minified otherwise, as Next does by default.
   experimental: { serverMinification: process.env.NEXT_SERVER_MINIFY !== '0' },
-  turbopack: {
-    resolveAlias: {
-      // Atlaskit's feature-flag fallback is Atlassian's Statsig client (a third of the notes UI's JavaScript),
-      // which nobody initialises in an app's iframe: lib/ui/feature-gates-off.ts gives its answers there
-      // (every gate off) without the download. scripts/forge-build.mjs does the same for the Forge Custom UI.
-      '@atlaskit/feature-gate-js-client/feature-gates': { browser: './lib/ui/feature-gates-off.ts' },
-    },
-  },
   async headers() {
     return [
       {
@@ -47,9 +39,15 @@ const nextConfig = {
         ],
       },
       {
-        // Iframe pages get frame-ancestors for their tenant from proxy.ts; nothing else may be framed.
+        // Iframe pages get frame-ancestors for their tenant from lib/http/iframe-page.ts; nothing else may be framed.
         source: '/((?!connect/).*)',
         headers: [{ key: 'Content-Security-Policy', value: "frame-ancestors 'none'" }],
+      },
+      {
+        // The iframe pages' bundles (npm run ui:build): every name carries its content's hash, so a browser
+        // keeps them and a panel that opens again fetches only its shell.
+        source: '/ui/connect/:path*',
+        headers: [{ key: 'Cache-Control', value: 'public, max-age=31536000, immutable' }],
       },
     ];
   },

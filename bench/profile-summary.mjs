@@ -38,7 +38,7 @@ const APP = [
   ['Forge site resolution (app code)', /^(resolveForgeInstallation|siteForNewInstallation|adoptCloudId)$/],
   ['Notes API + serialisation', /^(listNotes|createNote|view|stringify|json)$/],
   ['Webhook handling (app code)', /^(receiveWebhook|processOnce|readJsonBody|readText|webhookIdOf|plan)$/],
-  ['Page proxy (app code)', /^(proxy|pageProductUrl|tenantFrameAncestors|allowedFrameAncestors)$/],
+  ['Iframe page (app code)', /^(iframePage|shell|pageProductUrl|tenantFrameAncestors|allowedFrameAncestors)$/],
 ];
 
 const totals = new Map();

@@ -32,8 +32,11 @@ test.describe('the Issue notes sample inside the simulated Jira', () => {
 
   test('the issue view shows the panel in its iframe, with all.js connected and the iframe sized to its content', async ({ page }) => {
     const pageLoads: { status: number; headers: Record<string, string> }[] = [];
+    const assets: { url: string; status: number; headers: Record<string, string> }[] = [];
     page.on('response', async (r) => {
-      if (r.url().includes('/connect/issue-notes')) pageLoads.push({ status: r.status(), headers: await r.allHeaders() });
+      const { pathname } = new URL(r.url());
+      if (pathname === '/connect/issue-notes') pageLoads.push({ status: r.status(), headers: await r.allHeaders() });
+      if (pathname.startsWith('/ui/connect/')) assets.push({ url: r.url(), status: r.status(), headers: await r.allHeaders() });
     });
     await issueView(page, first, 'NOTE-1');
     const iframe = page.locator(`iframe[data-module-key="${PANEL}"]`);
@@ -46,6 +49,18 @@ test.describe('the Issue notes sample inside the simulated Jira', () => {
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
     });
+    // The shell's bundle (npm run ui:build): content-hashed names, kept by the browser; never framed on its own.
+    expect(assets.some((a) => /\/ui\/connect\/issue-notes-\w+\.js$/.test(a.url))).toBe(true);
+    for (const a of assets) {
+      expect({ url: a.url, status: a.status, ...a.headers }).toMatchObject({
+        url: a.url,
+        status: 200,
+        'cache-control': 'public, max-age=31536000, immutable',
+        'content-type': expect.stringMatching(/^(application\/javascript|text\/css)/),
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "frame-ancestors 'none'",
+      });
+    }
     panelUrl = (await iframe.getAttribute('src'))!;
     expect(panelUrl).toMatch(/\/connect\/issue-notes\?.*issueKey=NOTE-1.*jwt=/);
 

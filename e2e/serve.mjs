@@ -99,7 +99,7 @@ function run(args) {
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => exit(0));
 
 start(['host/cli.mjs'], hostEnv, 'the Connect host simulator');
-run(['scripts/forge-build.mjs']);
+run(['scripts/ui-build.mjs']);
 run(['scripts/db/migrate.mjs']);
 if (!process.env.E2E_SKIP_BUILD) run([path.join(root, 'node_modules/next/dist/bin/next'), 'build']);
 await waitFor(`${hostUrl}/sites.json`, 'the Connect host simulator');

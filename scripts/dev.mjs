@@ -17,7 +17,8 @@
  *                             Forge, so the issue view shows both doors (Connect panel, Forge panel) on the
  *                             same site's notes
  *
- * It also rebuilds the Forge Custom UI on every change (`npm run forge:build -- --watch`).
+ * It also rebuilds the browser side of both doors on every change (`npm run ui:build -- --watch`): the Connect
+ * iframe pages the app serves and the Forge Custom UI the simulator hosts.
  *
  * `npm run dev -- --no-host` runs the app alone (e.g. behind a tunnel, as the backend of a Forge app on a
  * real site). Other arguments go to `next dev`. Ctrl-C stops both; if either stops, so does the other, and the
@@ -116,8 +117,9 @@ for (const [signal, code] of /** @type {const} */ ([['SIGINT', 130], ['SIGTERM',
 }
 
 start('next dev', [path.join(root, 'node_modules/next/dist/bin/next'), 'dev', ...nextArgs], env);
+// The iframe pages load their bundles from public/ui/connect/, with or without the simulator.
+start('the UI build', [path.join(root, 'scripts/ui-build.mjs'), '--watch'], env);
 if (withHost) {
-  start('the Forge Custom UI build', [path.join(root, 'scripts/forge-build.mjs'), '--watch'], env);
   start('the Connect host simulator', [path.join(root, 'host/cli.mjs')], {
     ...env,
     HOST_PORT: hostPort,

@@ -8,7 +8,9 @@
  *      deployment migrates only with MIGRATE_PREVIEW=1, which you set for Preview together with a Preview
  *      DATABASE_URL of its own, so a branch never changes the production database;
  *   4. makes sure the Prisma clients exist (postinstall generates them; the build needs both);
- *   5. runs `next build`.
+ *   5. builds the browser side (scripts/ui-build.mjs): the Connect iframe pages' bundles into public/ui/connect/
+ *      and the names their shells load into lib/http/iframe-assets.generated.ts, which `next build` compiles in;
+ *   6. runs `next build`.
  *
  * Migrations use DATABASE_URL_UNPOOLED when it is set (Vercel's Neon integration sets it): migrating holds
  * an advisory lock for the whole session, which a transaction-pooling proxy (PgBouncer) cannot keep.
@@ -114,6 +116,7 @@ function build() {
   const generated = ['sqlite', 'postgres'].every((d) => existsSync(path.join(ROOT, 'lib/db/generated', d, 'client.ts')));
   if (!generated) run('scripts/db/generate.mjs', [], process.env);
 
+  run('scripts/ui-build.mjs', [], process.env);
   run('node_modules/next/dist/bin/next', ['build'], process.env);
 }
 

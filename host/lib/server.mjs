@@ -326,7 +326,7 @@ function forgeResource(sim, { res, params }) {
   try {
     content = readFileSync(file);
   } catch {
-    throw new HttpError(404, `No such resource file (${relative}). Run npm run forge:build?`);
+    throw new HttpError(404, `No such resource file (${relative}). Run npm run ui:build?`);
   }
   if (!type) throw new HttpError(404, 'Unsupported resource file type.');
   const product = new URL(sim.config.hostUrl).origin;

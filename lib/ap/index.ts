@@ -38,8 +38,8 @@ let apPromise: Promise<AP> | undefined;
 export const ATLASSIAN_ALL_JS_URL = 'https://connect-cdn.atl-paas.net/all.js';
 
 /**
- * Where the page loads Atlassian's all.js from, given the iframe URL's query (`xdm_e`, `cp`; proxy.ts refused
- * the page load unless they name the tenant's own site):
+ * Where the page loads Atlassian's all.js from, given the iframe URL's query (`xdm_e`, `cp`; the page's route
+ * (lib/http/iframe-page.ts) refused the page load unless they name the tenant's own site):
  * - a real Jira or Confluence site: Atlassian's CDN, https://connect-cdn.atl-paas.net/all.js
  *   (https://developer.atlassian.com/cloud/jira/platform/about-the-javascript-api/);
  * - the local simulator, whose site is on a loopback host (a tenant on loopback exists only where

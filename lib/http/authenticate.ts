@@ -1,6 +1,6 @@
 /**
  * The one way a Connect route proves who is calling: the product's JWT, verified against the tenant it
- * names. Routes (and proxy.ts) call `authenticate(request, mode)`; library code that is tested with its own
+ * names. Routes (the iframe pages too) call `authenticate(request, mode)`; library code that is tested with its own
  * database passes `deps` instead of relying on the app's configuration.
  */
 import { getConfig } from '../config';

@@ -5,7 +5,7 @@
  * lib/http/responses.ts): that is how an instance learns of a join another instance made, so the caller's
  * retry resolves the joined site instead of failing again until the cache expires.
  *
- * Listeners live on globalThis: Next bundles proxy.ts apart from the route handlers, and both hold caches.
+ * Listeners live on globalThis: Next may bundle route handlers apart from one another, and each holds caches.
  */
 const globalForMoved = globalThis as typeof globalThis & { __connectNextSiteMoved?: Set<() => void> };
 const listeners = (globalForMoved.__connectNextSiteMoved ??= new Set());

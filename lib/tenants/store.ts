@@ -271,8 +271,8 @@ function stale(): ConnectError {
   return new ConnectError('STALE_LIFECYCLE', 'A newer lifecycle event for this installation was already applied.');
 }
 
-// On globalThis, not in a module variable: Next bundles proxy.ts apart from the route handlers, and both
-// must share one cache, so that a lifecycle callback invalidates what proxy.ts serves page loads from.
+// On globalThis, not in a module variable: Next may bundle route handlers apart from one another, and all
+// must share one cache, so that a lifecycle callback invalidates what the iframe pages verify page loads with.
 const globalForStore = globalThis as typeof globalThis & { __connectNextTenantStore?: TenantStore };
 
 /** The app's tenant store: `getDb()` and the keys from `getConfig()`, created on first use. */

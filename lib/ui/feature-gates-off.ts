@@ -1,7 +1,7 @@
 /**
  * What `@atlaskit/feature-gate-js-client/feature-gates` answers inside this app's iframes, without its
- * Statsig client (about 120 KB minified, a third of a Custom UI bundle). Both browser builds put this
- * module in its place: scripts/forge-build.mjs for the Forge Custom UI, next.config.js for the Connect pages.
+ * Statsig client (about 120 KB minified, a third of a Custom UI bundle). The browser build of both doors
+ * (scripts/ui-build.mjs, the Forge Custom UI and the Connect iframe pages) puts this module in its place.
  *
  * Why the answers are the same: Atlaskit components ask `@atlaskit/platform-feature-flags` for platform
  * flags (`fg('platform-dst-tokens-finesse')`), which falls back to `FeatureGates.checkGate` when the page set

@@ -150,9 +150,9 @@ async function run(command: 'deploy' | 'install', argv: string[], io: CliIO): Pr
   const connectKey = connectKeyFor(environment, flags['connect-key'] ?? config.CONNECT_KEY, await descriptorKey(io.cwd), !!manifest?.app?.connect, io);
 
   // Custom UI resources are build output: build them first, so Forge uploads what the sources say.
-  if (command === 'deploy' && Array.isArray(manifest?.resources) && manifest.resources.length && (await packageScripts(io.cwd))['forge:build']) {
-    io.stdout('Building the Custom UI (npm run forge:build)\n');
-    const built = await exec({ file: findExecutable(process.platform === 'win32' ? 'npm.cmd' : 'npm', io.env as NodeJS.ProcessEnv) ?? 'npm', prefix: [] }, ['run', 'forge:build'], { cwd: io.cwd, env: io.env }, io);
+  if (command === 'deploy' && Array.isArray(manifest?.resources) && manifest.resources.length && (await packageScripts(io.cwd))['ui:build']) {
+    io.stdout('Building the Custom UI (npm run ui:build)\n');
+    const built = await exec({ file: findExecutable(process.platform === 'win32' ? 'npm.cmd' : 'npm', io.env as NodeJS.ProcessEnv) ?? 'npm', prefix: [] }, ['run', 'ui:build'], { cwd: io.cwd, env: io.env }, io);
     if (built.code !== 0) return built.code;
   }
 

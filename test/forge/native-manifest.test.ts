@@ -1,13 +1,13 @@
 /**
  * forge/manifest.yml, the sample as a Forge-native app, checked by Atlassian's own validator (the
  * @forge/manifest package the Forge CLI runs), as a fresh clone has it: the Custom UI resources point at
- * folders whose index.html is committed, and the bundles beside it come from `npm run forge:build`.
+ * folders whose index.html is committed, and the bundles beside it come from `npm run ui:build`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { validate } from '@forge/manifest';
 import { parse } from 'yaml';
-import { FORGE_UI_ENTRIES } from '../../scripts/forge-ui-entries.mjs';
+import { FORGE_UI_ENTRIES } from '../../scripts/ui-entries.mjs';
 import { afterEach, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -28,13 +28,13 @@ function shipped(dir = path.join(ROOT, 'forge')): string[] {
 }
 
 let built = false;
-/** Custom UI resources are build output (`npm run forge:build`): built once when a manifest names missing ones. */
+/** Custom UI resources are build output (`npm run ui:build`): built once when a manifest names missing ones. */
 async function check(file: string) {
   let result = await validateManifestFile(file, { env: ENV, unregistered: true });
   const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
-  if (!built && result.errors.some((e) => /resource/i.test(e)) && scripts['forge:build']) {
+  if (!built && result.errors.some((e) => /resource/i.test(e)) && scripts['ui:build']) {
     built = true;
-    execFileSync('npm', ['run', 'forge:build'], { cwd: ROOT, stdio: 'ignore' });
+    execFileSync('npm', ['run', 'ui:build'], { cwd: ROOT, stdio: 'ignore' });
     result = await validateManifestFile(file, { env: ENV, unregistered: true });
   }
   return result;

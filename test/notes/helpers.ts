@@ -70,7 +70,7 @@ export function liveClaims(): { iat: number; exp: number } {
 export async function useAppEnvironment(t: DatabaseContext) {
   const key = newKey();
   vi.resetModules();
-  // tenantStore() lives on globalThis (proxy.ts and the routes share it), so a module reset keeps it, with
+  // tenantStore() lives on globalThis (every route shares it), so a module reset keeps it, with
   // the previous database and key: drop it so this environment's is created.
   delete (globalThis as { __connectNextTenantStore?: unknown }).__connectNextTenantStore;
   vi.stubEnv('DATABASE_URL', t.url);

@@ -2,7 +2,7 @@
  * Transactions that lose to a concurrent one: a real deadlock (40P01) and a real serialization failure
  * (40001) on PostgreSQL. The losing transaction is rolled back, so the request answers 503 DATABASE_CONFLICT
  * with Retry-After (lib/db/errors.ts isTransactionConflict, lib/http/responses.ts), never a 500, and the
- * retry succeeds. Every route and the page proxy answer errors through that one mapping, so the routes
+ * retry succeeds. Every route and the iframe pages answer errors through that one mapping, so the routes
  * below stand for all of them; the classifier is also checked on the errors each layer really throws.
  */
 import { randomBytes } from 'node:crypto';

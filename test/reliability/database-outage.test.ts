@@ -1,6 +1,6 @@
 /**
  * Fault injection: the real PostgreSQL server behind a TCP proxy the test controls (test/helpers/fault-proxy.ts),
- * and every route and the page proxy called as Next.js calls them. While the database refuses, drops or
+ * and every route and the iframe page called as Next.js calls them. While the database refuses, drops or
  * holds connections, each answers 503 DATABASE_UNAVAILABLE with Retry-After within the documented bound
  * (ANSWER_BOUND_MS), stores nothing it did not acknowledge, and the app recovers by itself when the link
  * comes back; what was acknowledged before the fault is still there after it.
@@ -8,7 +8,6 @@
  * SQLite: a write lock held by another process past the busy timeout gives the same 503.
  */
 import { randomUUID } from 'node:crypto';
-import { NextRequest } from 'next/server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDb } from '@/lib/db/client';
 import { ANSWER_BOUND_MS } from '@/lib/db/database-url.mjs';
@@ -45,14 +44,14 @@ interface Call {
   writes?: boolean;
 }
 
-/** One request to every route and to the page proxy, signed as the product (or the iframe) would sign it. */
+/** One request to every route and to the iframe page, signed as the product (or the iframe) would sign it. */
 async function everyRoute(tenant: Tenant, payload: ReturnType<typeof installPayload>, keys: KeyServer, noteId: string): Promise<Call[]> {
   const notes = await import('@/app/api/notes/route');
   const one = await import('@/app/api/notes/[id]/route');
   const hooks = await import('@/app/api/webhooks/[name]/route');
   const lifecycle = await import('@/app/api/lifecycle/[event]/route');
   const details = await import('@/app/api/issue-details/route');
-  const { proxy } = await import('@/proxy');
+  const page = await import('@/app/connect/issue-notes/route');
   const token = () => issueToken(tenant, 'NOTE-1', ALICE, liveClaims());
   const lifecycleUrl = (event: string) => `${APP_URL}/api/lifecycle/${event}`;
   const event = (name: string) => ({ params: Promise.resolve({ event: name }) });
@@ -108,11 +107,11 @@ async function everyRoute(tenant: Tenant, payload: ReturnType<typeof installPayl
       },
     },
     {
-      name: 'GET /connect/issue-notes (proxy.ts)',
+      name: 'GET /connect/issue-notes',
       run: () => {
         const target = `${APP_URL}/connect/issue-notes?issueKey=NOTE-1&xdm_e=${encodeURIComponent(tenant.baseUrl)}&cp=`;
         const jwt = requestToken(tenant, 'GET', target, { claims: liveClaims() });
-        return proxy(new NextRequest(`${target}&jwt=${jwt}`));
+        return page.GET(new Request(`${target}&jwt=${jwt}`));
       },
     },
   ];
@@ -223,7 +222,7 @@ describe('database outage [postgresql, through a fault proxy]', () => {
         await proxy.setMode(mode);
         const calls = await everyRoute(tenant, payload, keys, before.id);
         const results = await Promise.all(calls.map(timed));
-        // With the tenant cached, a route that needs no other data (the page proxy, issue-details with
+        // With the tenant cached, a route that needs no other data (the iframe page, issue-details with
         // nothing to fetch) rightly still answers; everything else must be refused.
         for (const result of results) {
           const needsOnlyTheTenant = result.name.startsWith('GET /connect') || result.name === 'GET /api/issue-details';

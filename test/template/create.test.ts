@@ -5,7 +5,7 @@
  *
  * Offline and time-bounded: the generated project borrows this repository's node_modules (a symlink)
  * instead of a full `npm install`, which needs the registry and compiles better-sqlite3 (~3 minutes here).
- * It then runs its own `postinstall` (the Prisma clients), type-checks, and runs the part of its test suite
+ * It then runs its own `postinstall` (the Prisma clients, the UI build), type-checks, and runs the part of its test suite
  * that proves the new identity is coherent (descriptor, install policy and lifecycle with the new key,
  * Forge manifest, rename). That the installer would run is checked with a fake package manager on PATH.
  *
@@ -165,8 +165,13 @@ describe('npx create-connect-next acme-notes --yes --skip-install', () => {
   it("passes its own type check and the tests that depend on its identity", async () => {
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'), 'dir');
     const node = (args: string[], timeout = 180_000) => exec(process.execPath, args, { cwd: project, env: { ...process.env, CI: '1' }, timeout });
-    const generated = await timed('generated: postinstall', () => node(['scripts/db/generate.mjs']));
-    expect(generated.code, generated.stderr).toBe(0);
+    // Its own postinstall (the Prisma clients, the UI bundles and the names the iframe pages' shells load), step by step.
+    const postinstall: string[] = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')).scripts.postinstall.split(' && ');
+    expect(postinstall).toEqual(['node scripts/db/generate.mjs', 'node scripts/ui-build.mjs']);
+    for (const command of postinstall) {
+      const generated = await timed(`generated: ${command}`, () => node(command.split(' ').slice(1)));
+      expect(generated.code, generated.stderr).toBe(0);
+    }
     const [typecheck, tests] = await Promise.all([
       timed('generated: tsc', () => node(['node_modules/typescript/bin/tsc', '--noEmit'])),
       timed('generated: vitest', () => node(['node_modules/vitest/vitest.mjs', 'run',

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { FEATURE_GATES_ALIAS } from '../../scripts/ui-build.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CODE = /\.(tsx?|mts|mjs|js)$/;
@@ -30,15 +31,10 @@ function importsOf(file: string): string[] {
   });
 }
 
-/** Modules the browser builds put in place of a package's (next.config.js `resolveAlias`, scripts/forge-build.mjs). */
-function aliasedModules(): string[] {
-  const config = readFileSync(path.join(ROOT, 'next.config.js'), 'utf8');
-  return [...config.matchAll(/['"]\.\/(lib\/[^'"]+)['"]/g)].map((m) => m[1]);
-}
-
-// What is deployed: the Next.js app (routes, pages, instrumentation, proxy), the Custom UI bundles Forge hosts, and
-// the modules the browser builds alias in.
-const ENTRIES = [...filesUnder('app'), ...filesUnder('forge/src'), 'instrumentation.ts', 'instrumentation-node.ts', 'proxy.ts', ...aliasedModules()];
+// What is deployed: the Next.js app (routes, pages, instrumentation, and the Connect iframe pages' browser
+// entries beside their routes), the Custom UI bundles Forge hosts, and the modules the UI build (scripts/ui-build.mjs)
+// puts in place of a package's.
+const ENTRIES = [...filesUnder('app'), ...filesUnder('forge/src'), 'instrumentation.ts', 'instrumentation-node.ts', ...Object.values(FEATURE_GATES_ALIAS)];
 
 function reachableFrom(entries: string[]): Set<string> {
   const seen = new Set<string>();

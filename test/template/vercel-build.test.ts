@@ -104,6 +104,7 @@ describe('a production build on the local PostgreSQL server', () => {
     console.log(`vercel-build (migrate + next build) took ${seconds} s`);
     expect(code, `${stdout.slice(-3000)}\n${stderr.slice(-3000)}`).toBe(0);
     expect(stdout).toContain(`Migrations: applying to 127.0.0.1:5432/test (schema ${schema})`);
+    expect(stdout).toMatch(/\[ui:build\] connect issue-notes: .* gzipped/);
     expect(`${stdout}${stderr}`).not.toContain('not-printed-pw');
 
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });

@@ -1,1 +1,0 @@
-export const FORGE_UI_ENTRIES: { source: string; outdir: string }[];
