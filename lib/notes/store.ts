@@ -85,8 +85,8 @@ export function createNotesStore(db: NotesDb, options: NotesStoreOptions = {}): 
     },
 
     // The two webhook effects are plain SQL, the same on SQLite and PostgreSQL: they run inside the delivery's
-    // interactive transaction (lib/webhooks/deliveries.ts), where a raw statement costs Prisma about half of
-    // what deleteMany/updateMany do (docs/performance.md, section 3). Neither reads a row back.
+    // interactive transaction (lib/webhooks/deliveries.ts), where a raw statement costs Prisma less CPU than
+    // deleteMany/updateMany (bench/webhook-tx.measure.ts, docs/performance.md section 3).
     async deleteForIssue(siteId, issueKey) {
       return db.$executeRaw`DELETE FROM "Note" WHERE "siteId" = ${siteId} AND "issueKey" = ${issueKey}`;
     },
