@@ -133,9 +133,15 @@ function parseUrl(url: string): URL {
   }
 }
 
+/** The last base URL's path: every inbound request passes the same one (the app's), so it is parsed once. */
+let lastBase: { baseUrl: string; path: string } | undefined;
+
 /** The path of a base URL without trailing slashes (`https://x.ngrok.app/myapp/` → `/myapp`). */
 function basePath(baseUrl: string): string {
-  return stripTrailingSlashes(parseUrl(baseUrl).pathname);
+  if (lastBase?.baseUrl === baseUrl) return lastBase.path;
+  const path = stripTrailingSlashes(parseUrl(baseUrl).pathname);
+  lastBase = { baseUrl, path };
+  return path;
 }
 
 /** Removes the base path when it is a whole-segment prefix: `/myapp/x` → `/x`, but `/myapplication` stays. */

@@ -7,11 +7,12 @@
  */
 
 /**
- * True for Prisma's unique-constraint violation (P2002), e.g. inserting a `WebhookDelivery` that was
- * already recorded. Both generated clients throw the same runtime error class, so checking `code` suffices.
+ * True for a unique-constraint violation, e.g. inserting a `WebhookDelivery` that was already recorded: Prisma's
+ * P2002 from a model query, or a raw statement's P2010 whose adapter error is a `UniqueConstraintViolation`
+ * (both generated clients throw the same runtime error classes).
  */
 export function isUniqueConstraintError(err: unknown): boolean {
-  return codeOf(err) === 'P2002';
+  return codeOf(err) === 'P2002' || rawStatementErrorKind(err) === 'UniqueConstraintViolation';
 }
 
 /**
@@ -26,6 +27,7 @@ export function isForeignKeyError(err: unknown): boolean {
     const code = codeOf(e);
     if (code === 'P2003' || code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return true;
     if ((e as { kind?: unknown }).kind === 'ForeignKeyConstraintViolation') return true;
+    if (rawStatementErrorKind(e) === 'ForeignKeyConstraintViolation') return true;
   }
   return false;
 }
@@ -108,6 +110,12 @@ export function isTransactionConflict(err: unknown): boolean {
     if (meta?.driverAdapterError && isTransactionConflict(meta.driverAdapterError)) return true;
   }
   return false;
+}
+
+/** The driver adapter's error kind of a failed raw statement (Prisma P2010: `meta.driverAdapterError.cause.kind`). */
+function rawStatementErrorKind(err: unknown): unknown {
+  if (codeOf(err) !== 'P2010') return undefined;
+  return (err as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } }).meta?.driverAdapterError?.cause?.kind;
 }
 
 function codeOf(err: unknown): string | undefined {

@@ -123,6 +123,14 @@ describe('canonical path', () => {
     expect(canonicalRequest({ method: 'GET', url: 'https://x.ngrok.app/myapp/issue-panel?a=1', baseUrl: 'https://x.ngrok.app/myapp' })).toBe('GET&/issue-panel&a=1');
   });
 
+  it('uses each call’s own base URL, whichever came before (the last one is remembered, never reused for another)', () => {
+    const url = 'https://x.ngrok.app/myapp/issue-panel';
+    expect(canonicalRequest({ method: 'GET', url, baseUrl: 'https://x.ngrok.app/myapp' })).toBe('GET&/issue-panel&');
+    expect(canonicalRequest({ method: 'GET', url, baseUrl: 'https://x.ngrok.app' })).toBe('GET&/myapp/issue-panel&');
+    expect(canonicalRequest({ method: 'GET', url, baseUrl: 'https://x.ngrok.app/other' })).toBe('GET&/myapp/issue-panel&');
+    expect(canonicalRequest({ method: 'GET', url, baseUrl: 'https://x.ngrok.app/myapp' })).toBe('GET&/issue-panel&');
+  });
+
   it('ignores a trailing slash on the base URL', () => {
     expect(canonicalRequest({ method: 'GET', url: 'https://x.ngrok.app/myapp/issue-panel', baseUrl: 'https://x.ngrok.app/myapp/' })).toBe('GET&/issue-panel&');
   });

@@ -44,6 +44,30 @@ describe('isDatabaseUnavailable', () => {
     expect(isUniqueConstraintError(known('P1017'))).toBe(false);
   });
 
+  // A raw statement's failure (lib/webhooks/deliveries.ts records a delivery with one), as both adapters report it.
+  const rawUnique = {
+    sqlite: known('P2010', { kind: 'UniqueConstraintViolation', originalCode: 'SQLITE_CONSTRAINT_PRIMARYKEY', constraint: { fields: ['siteId', 'webhookId'] } }),
+    postgresql: known('P2010', { kind: 'UniqueConstraintViolation', originalCode: '23505', constraint: { index: 'WebhookDelivery_pkey' } }),
+  };
+  const rawForeignKey = {
+    sqlite: known('P2010', { kind: 'ForeignKeyConstraintViolation', originalCode: 'SQLITE_CONSTRAINT_FOREIGNKEY', constraint: { foreignKey: {} } }),
+    postgresql: known('P2010', { kind: 'ForeignKeyConstraintViolation', originalCode: '23503', constraint: { index: 'WebhookDelivery_siteId_fkey' } }),
+  };
+
+  it.each(['sqlite', 'postgresql'] as const)('tells a raw statement’s unique and foreign-key violations (P2010) by the adapter’s kind (%s)', (dialect) => {
+    expect(isUniqueConstraintError(rawUnique[dialect])).toBe(true);
+    expect(isForeignKeyError(rawUnique[dialect])).toBe(false);
+    expect(isForeignKeyError(rawForeignKey[dialect])).toBe(true);
+    expect(isUniqueConstraintError(rawForeignKey[dialect])).toBe(false);
+    expect(isDatabaseUnavailable(rawUnique[dialect])).toBe(false);
+  });
+
+  it('does not take another raw failure, or the kind outside a P2010, for a unique violation', () => {
+    expect(isUniqueConstraintError(known('P2010', { kind: 'postgres', code: '42601' }))).toBe(false);
+    expect(isUniqueConstraintError(known('P2010'))).toBe(false);
+    expect(isUniqueConstraintError(known('P2025', { kind: 'UniqueConstraintViolation' }))).toBe(false);
+  });
+
   it('tells a foreign-key violation (a site joined away) apart from an outage and a unique violation', () => {
     // The real shapes on both databases are exercised in test/db/client.test.ts and test/sites/join.test.ts.
     const fk = known('P2003', { kind: 'ForeignKeyConstraintViolation', constraint: { index: 'Note_siteId_fkey' } });

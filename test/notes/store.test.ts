@@ -78,6 +78,14 @@ forEachDatabase('notes store', (t: DatabaseContext) => {
     expect(await notes.listForIssue(b.siteId, 'NOTE-7')).toMatchObject([{ text: 'stays', projectKey: 'NOTE' }]);
   });
 
+  it('moves notes to a key without a project (projectKey null), and counts only what it moved', async () => {
+    await note(a, 'NOTE-8', 'moved');
+    expect(await notes.renameIssue(a.siteId, 'NOTE-8', 'OPS-32', null)).toBe(1);
+    expect(await notes.listForIssue(a.siteId, 'OPS-32')).toMatchObject([{ text: 'moved', issueKey: 'OPS-32', projectKey: null }]);
+    expect(await notes.renameIssue(a.siteId, 'NOTE-8', 'OPS-33', 'OPS')).toBe(0);
+    expect(await notes.deleteForIssue(a.siteId, 'NOTE-8')).toBe(0);
+  });
+
   it('keeps notes when the tenant uninstalls, and the site row cannot be deleted while it holds them (RESTRICT)', async () => {
     await note(a, 'NOTE-1');
     await t.store.markUninstalled(a.clientKey);

@@ -53,6 +53,19 @@ forEachDatabase('webhook deliveries', (t: DatabaseContext) => {
     expect(await t.db.webhookDelivery.count()).toBe(0);
   });
 
+  it('records a delivery with the time it was received, as the retention purge reads it', async () => {
+    const before = Date.now();
+    expect(await deliveries.processOnce(key('w-1'), async () => {})).toBe('processed');
+    const after = Date.now();
+    const [row] = await t.db.webhookDelivery.findMany();
+    expect(row).toMatchObject({ siteId: a.siteId, webhookId: 'w-1', event: 'jira:issue_deleted' });
+    expect(row!.receivedAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(row!.receivedAt.getTime()).toBeLessThanOrEqual(after);
+    // One millisecond after it was received it is older than the cut-off; at its own time it is not.
+    expect(await deliveries.purge(row!.receivedAt)).toBe(0);
+    expect(await deliveries.purge(new Date(row!.receivedAt.getTime() + 1))).toBe(1);
+  });
+
   it('keeps deliveries a week, and purges older ones', async () => {
     const now = Date.now();
     await t.db.webhookDelivery.createMany({
