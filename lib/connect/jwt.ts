@@ -3,8 +3,8 @@
  * webhooks, `enabled`/`disabled` callbacks, and the context tokens the app's own frontend gets from
  * `AP.context.getToken()`. https://developer.atlassian.com/cloud/jira/platform/understanding-jwt/
  */
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import { LruCache } from '../cache';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import type { Tenant } from '../tenants/types';
 import { ConnectError } from './errors';
 import { CONNECT_JWT_ERRORS, joseErrorToConnectError } from './jose-errors';
@@ -50,8 +50,6 @@ export interface VerifyConnectRequestOptions {
   now?: Date;
   /** Default {@link CLOCK_TOLERANCE_SECONDS}. */
   clockToleranceSeconds?: number;
-  /** Where imported HMAC keys are kept. Default: {@link sharedHmacKeyCache}. */
-  keyCache?: HmacKeyCache;
 }
 
 /** The claims of a verified token. `iss`, `iat` and `exp` are always present. */
@@ -94,23 +92,22 @@ export interface VerifiedConnectRequest {
  */
 export async function verifyConnectRequest(request: Request, options: VerifyConnectRequestOptions): Promise<VerifiedConnectRequest> {
   const url = new URL(request.url);
-  const token = tokenFromRequest(request, url);
-  const clientKey = unverifiedIssuer(token);
+  const token = parseToken(tokenFromRequest(request, url));
 
-  let tenant = await options.getTenant(clientKey);
+  let tenant = await options.getTenant(token.issuer);
   if (!tenant) throw new ConnectError('UNKNOWN_TENANT', 'The token was issued by an unknown installation.');
   if (!tenant.sharedSecret) throw new ConnectError('UNKNOWN_TENANT', 'The installation has no shared secret.');
 
   let claims: ConnectClaims;
   try {
-    claims = await verifyClaims(token, tenant, options);
+    claims = verifyClaims(token, tenant, options);
   } catch (err) {
     // Signed with a secret we do not hold: the installation may have been reinstalled (a new shared secret)
     // through another instance. One committed read, then the same checks with what it holds.
-    const fresher = err instanceof ConnectError && err.code === 'BAD_SIGNATURE' ? await options.refreshTenant?.(clientKey) : undefined;
+    const fresher = err instanceof ConnectError && err.code === 'BAD_SIGNATURE' ? await options.refreshTenant?.(token.issuer) : undefined;
     if (!fresher?.sharedSecret || fresher.sharedSecret === tenant.sharedSecret) throw err;
     tenant = fresher;
-    claims = await verifyClaims(token, tenant, options);
+    claims = verifyClaims(token, tenant, options);
   }
   const refused = stateError(tenant, options.allowDisabledTenant);
   if (refused) throw refused;
@@ -160,48 +157,82 @@ export function rejectFutureIat(claims: JWTPayload, now: Date = new Date(), tole
 }
 
 /** header.payload.signature; the signature may be empty so that `alg: none` is reported as such. */
-const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+const COMPACT_JWS = /^([\w-]+)\.([\w-]+)\.([\w-]*)$/;
 
-/** Reads the unverified token just enough to know whose secret to verify it with. */
-function unverifiedIssuer(token: string): string {
-  // Compact JWS only, strictly base64url: decoders (atob) quietly skip spaces and padding.
-  if (!COMPACT_JWS.test(token)) throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
-  let alg: unknown;
-  try {
-    ({ alg } = decodeProtectedHeader(token));
-  } catch {
-    throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
-  }
-  // Before any key is touched: `none` would skip the signature, and an asymmetric algorithm would make
-  // the key's meaning depend on the attacker's header (algorithm confusion). Products only sign HS256.
-  if (alg !== 'HS256') throw new ConnectError('WRONG_ALGORITHM', 'The JWT must be signed with HS256.');
-  let payload: JWTPayload;
-  try {
-    payload = decodeJwt(token);
-  } catch {
-    throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
-  }
-  if (typeof payload.iss !== 'string' || !payload.iss) throw new ConnectError('CLAIM_INVALID', 'The JWT has no iss claim.');
-  return payload.iss;
+/** A token read once: its unverified header and payload, and what the signature is checked over. */
+interface ParsedToken {
+  /** `iss`: whose secret to verify it with. Unverified until {@link verifyClaims}. */
+  issuer: string;
+  header: Record<string, unknown>;
+  payload: JWTPayload;
+  /** `header.payload`, as sent: what the signature covers. */
+  signingInput: string;
+  signature: Buffer;
 }
 
-async function verifyClaims(token: string, tenant: Tenant, options: VerifyConnectRequestOptions): Promise<ConnectClaims> {
+/** Reads the unverified token: enough to know whose secret to verify it with, and what to verify. */
+function parseToken(token: string): ParsedToken {
+  // Compact JWS only, strictly base64url (decoders quietly skip spaces and padding), and no part of a length
+  // base64 cannot have (one character over a multiple of four), which a decoder would silently truncate.
+  const parts = COMPACT_JWS.exec(token);
+  if (!parts || parts.slice(1).some((part) => part.length % 4 === 1)) throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
+  const [, encodedHeader, encodedPayload, encodedSignature] = parts;
+  const header = jsonObject(encodedHeader);
+  // Before any key is touched: `none` would skip the signature, and an asymmetric algorithm would make
+  // the key's meaning depend on the attacker's header (algorithm confusion). Products only sign HS256.
+  if (header?.alg !== 'HS256') throw new ConnectError(header ? 'WRONG_ALGORITHM' : 'TOKEN_MALFORMED', header ? 'The JWT must be signed with HS256.' : 'The JWT is malformed.');
+  // Extensions the verifier must understand (RFC 7515 §4.1.11): Connect uses none, so none is accepted.
+  if (header.crit !== undefined) throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
+  const payload = jsonObject(encodedPayload);
+  if (!payload) throw new ConnectError('TOKEN_MALFORMED', 'The JWT is malformed.');
+  if (typeof payload.iss !== 'string' || !payload.iss) throw new ConnectError('CLAIM_INVALID', 'The JWT has no iss claim.');
+  return {
+    issuer: payload.iss,
+    header,
+    payload,
+    signingInput: `${encodedHeader}.${encodedPayload}`,
+    signature: Buffer.from(encodedSignature, 'base64url'),
+  };
+}
+
+/** The JSON object a base64url part encodes, or undefined for anything else (not JSON, an array, a number). */
+function jsonObject(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The signature (HMAC-SHA256 with the tenant's shared secret, compared in constant time), then the claims,
+ * with the rules jose's `jwtVerify` applies (`requiredClaims: ['iss', 'iat', 'exp']`, `clockTolerance`):
+ * `exp`, `iat` and `nbf` numbers, `exp` not passed and `nbf` reached within the leeway; then `iat` not in
+ * the future ({@link rejectFutureIat}). Synchronous, with node:crypto: WebCrypto's HMAC is a thread-pool job
+ * per token, which cost more than the HMAC itself (docs/performance.md).
+ */
+function verifyClaims(token: ParsedToken, tenant: Tenant, options: VerifyConnectRequestOptions): ConnectClaims {
   const tolerance = options.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new RangeError('clockToleranceSeconds must be a non-negative number');
   const now = options.now ?? new Date();
-  const key = await (options.keyCache ?? sharedHmacKeyCache).get(tenant.clientKey, tenant.sharedSecret);
-
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, key, {
-      algorithms: ['HS256'],
-      requiredClaims: ['iss', 'iat', 'exp'],
-      clockTolerance: tolerance,
-      currentDate: now,
-    }));
-  } catch (err) {
-    throw mapJoseError(err);
+  const expected = createHmac('sha256', tenant.sharedSecret).update(token.signingInput).digest();
+  if (token.signature.length !== expected.length || !timingSafeEqual(token.signature, expected)) {
+    throw new ConnectError('BAD_SIGNATURE', 'The JWT signature is invalid.');
   }
+
+  const { payload } = token;
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  for (const claim of ['iss', 'iat', 'exp'] as const) {
+    if (payload[claim] === undefined) throw new ConnectError('CLAIM_INVALID', `The JWT has no ${claim} claim.`);
+  }
+  if (typeof payload.iat !== 'number') throw new ConnectError('CLAIM_INVALID', "The JWT's iat claim is invalid.");
+  if (payload.nbf !== undefined) {
+    if (typeof payload.nbf !== 'number') throw new ConnectError('CLAIM_INVALID', "The JWT's nbf claim is invalid.");
+    if (payload.nbf > nowSeconds + tolerance) throw new ConnectError('TOKEN_NOT_YET_VALID', 'The JWT is not valid yet; check the server clock.');
+  }
+  if (typeof payload.exp !== 'number') throw new ConnectError('CLAIM_INVALID', "The JWT's exp claim is invalid.");
+  if (payload.exp <= nowSeconds - tolerance) throw new ConnectError('TOKEN_EXPIRED', 'The JWT has expired.');
   rejectFutureIat(payload, now, tolerance);
   if (payload.sub !== undefined && typeof payload.sub !== 'string') throw new ConnectError('CLAIM_INVALID', "The JWT's sub claim is invalid.");
   return payload as ConnectClaims;
@@ -229,39 +260,3 @@ function checkQsh(qsh: unknown, mode: VerifyMode, request: { method: string; url
   if (qsh === CONTEXT_QSH) throw new ConnectError('QSH_MISMATCH', 'This route does not accept context tokens.');
   if (!qshMatches(qsh, request)) throw new ConnectError('QSH_MISMATCH', 'The JWT was issued for another request.');
 }
-
-/**
- * Imported HMAC keys by `clientKey`, least recently used evicted first. Importing a key costs about as
- * much as verifying with it, and a site sends many requests; a changed secret (reinstall) is re-imported.
- *
- * @example const cache = new HmacKeyCache(100); await verifyConnectRequest(request, { ..., keyCache: cache });
- */
-export class HmacKeyCache {
-  readonly #entries: LruCache<{ secret: string; key: Promise<CryptoKey> }>;
-
-  /** @param maxEntries How many installations' keys to keep. Default 1000. */
-  constructor(readonly maxEntries = 1000) {
-    this.#entries = new LruCache({ max: maxEntries, ttlMs: Infinity });
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  get(clientKey: string, sharedSecret: string): Promise<CryptoKey> {
-    const cached = this.#entries.get(clientKey);
-    if (cached?.secret === sharedSecret) return cached.key;
-    const key = crypto.subtle.importKey('raw', new TextEncoder().encode(sharedSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-    const entry = { secret: sharedSecret, key };
-    key.catch(() => this.#entries.delete(clientKey, entry));
-    this.#entries.set(clientKey, entry);
-    return key;
-  }
-
-  clear(): void {
-    this.#entries.clear();
-  }
-}
-
-/** The default key cache: one per process, bounded to 1000 installations. */
-export const sharedHmacKeyCache = new HmacKeyCache();
