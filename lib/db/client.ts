@@ -11,7 +11,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { PoolConfig } from 'pg';
 import { getConfig } from '../config';
 import { DATABASE_TIMEOUTS, dialectOf, postgresOptions, sqliteFilePath, type Dialect } from './database-url.mjs';
-import { cachePreparedStatements, type SqliteConnection } from './statement-cache';
+import { cachePreparedStatements, statementNames, type SqliteConnection } from './statement-cache';
 import { PrismaClient as PostgresClient } from './generated/postgres/client';
 import { PrismaClient as SqliteClient, type Prisma } from './generated/sqlite/client';
 
@@ -37,7 +37,9 @@ export function createDb(databaseUrl: string): Db {
     return registered(new SqliteClient({ adapter, transactionOptions }), 'sqlite');
   }
   const { connectionString, schema } = postgresOptions(databaseUrl);
-  const client = new PostgresClient({ adapter: new PrismaPg(poolConfig(connectionString, schema), { schema }), transactionOptions });
+  // Named statements (./statement-cache.ts); pg runs a query whose generated name is undefined unnamed.
+  const statementNameGenerator = statementNames() as (query: { sql: string }) => string;
+  const client = new PostgresClient({ adapter: new PrismaPg(poolConfig(connectionString, schema), { schema, statementNameGenerator }), transactionOptions });
   // Same models, same generator, different provider: the query API is the same. TypeScript cannot see that
   // through Prisma's provider-specific internal types, hence the cast; test/db/client.test.ts exercises both.
   return registered(client as unknown as Db, 'postgresql');

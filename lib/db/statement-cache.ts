@@ -101,3 +101,27 @@ class ReusedStatement implements Statement {
     return this.statement.reader ? this.statement.raw(this.#raw) : this.statement;
   }
 }
+
+/**
+ * PostgreSQL's counterpart, for PrismaPg's `statementNameGenerator`: a name per SQL text, so `pg` prepares
+ * a statement once per pooled connection (Parse) and then only binds and executes it. The first `max`
+ * distinct texts get a name, for the process's life; any text after that runs unnamed, as without this,
+ * which bounds the statements each connection keeps on the server. A name always means the same text, which
+ * `pg` requires of a connection's named statements.
+ *
+ * Not for a pooler in transaction mode that does not track prepared statements (PgBouncer before 1.21, or
+ * `max_prepared_statements = 0`): a statement prepared on one server connection would be missing on the next.
+ *
+ * @example new PrismaPg(pool, { schema, statementNameGenerator: statementNames() })
+ */
+export function statementNames(max = STATEMENT_CACHE_SIZE): (query: { sql: string }) => string | undefined {
+  const names = new Map<string, string>();
+  return ({ sql }) => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < max) {
+      name = `prisma_${names.size}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
+}

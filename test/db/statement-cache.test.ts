@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cachePreparedStatements, STATEMENT_CACHE_SIZE, type SqliteConnection, type Statement } from '@/lib/db/statement-cache';
+import { cachePreparedStatements, statementNames, STATEMENT_CACHE_SIZE, type SqliteConnection, type Statement } from '@/lib/db/statement-cache';
 import { createNotesStore } from '@/lib/notes/store';
 import { createTestDatabase } from '@/test/helpers/db';
 
@@ -111,6 +111,47 @@ describe('createDb on SQLite keeps prepared statements under Prisma', () => {
       expect((await notes.listForIssue('s1', 'A-1'))[0].createdAt).toBeInstanceOf(Date);
     } finally {
       prepare.mockRestore();
+      await database.dispose();
+    }
+  });
+});
+
+describe('statementNames (PostgreSQL named statements)', () => {
+  it('names each SQL text once, the same name for the same text', () => {
+    const nameOf = statementNames();
+    const a = nameOf({ sql: 'SELECT 1' });
+    expect(a).toMatch(/^prisma_\d+$/);
+    expect(nameOf({ sql: 'SELECT 2' })).not.toBe(a);
+    expect(nameOf({ sql: 'SELECT 1' })).toBe(a);
+  });
+
+  it('names the first `max` texts only (2 at max 2), and later texts run unnamed', () => {
+    const nameOf = statementNames(2);
+    const first = nameOf({ sql: 'SELECT 1' });
+    const second = nameOf({ sql: 'SELECT 2' });
+    expect([first, second].every((n) => typeof n === 'string')).toBe(true);
+    expect(nameOf({ sql: 'SELECT 3' })).toBeUndefined();
+    expect(nameOf({ sql: 'SELECT 1' })).toBe(first);
+  });
+});
+
+describe('createDb on PostgreSQL prepares named statements', () => {
+  it('runs a repeated query as one prepared statement, with each call’s parameters', async () => {
+    const database = await createTestDatabase('postgresql', 'statement_names');
+    try {
+      const notes = createNotesStore(database.db);
+      await database.db.site.create({ data: { id: 's1' } });
+      await notes.create('s1', { issueKey: 'A-1', projectKey: 'A', authorAccountId: 'u', text: 'one' });
+      await notes.create('s1', { issueKey: 'A-2', projectKey: null, authorAccountId: 'u', text: 'two' });
+      expect((await notes.listForIssue('s1', 'A-1')).map((n) => n.text)).toEqual(['one']);
+      const [two] = await notes.listForIssue('s1', 'A-2');
+      expect([two.text, two.projectKey, two.createdAt instanceof Date]).toEqual(['two', null, true]);
+      // One connection served these sequential queries; the session holds the notes query prepared once.
+      const prepared = await database.db.$queryRawUnsafe<{ name: string; statement: string }[]>('SELECT name, statement FROM pg_prepared_statements');
+      const listQuery = prepared.filter((p) => p.statement.includes('"Note"') && p.statement.includes('ORDER BY'));
+      expect(listQuery).toHaveLength(1);
+      expect(listQuery[0].name).toMatch(/^prisma_\d+$/);
+    } finally {
       await database.dispose();
     }
   });
