@@ -11,6 +11,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { PoolConfig } from 'pg';
 import { getConfig } from '../config';
 import { DATABASE_TIMEOUTS, dialectOf, postgresOptions, sqliteFilePath, type Dialect } from './database-url.mjs';
+import { cachePreparedStatements, type SqliteConnection } from './statement-cache';
 import { PrismaClient as PostgresClient } from './generated/postgres/client';
 import { PrismaClient as SqliteClient, type Prisma } from './generated/sqlite/client';
 
@@ -32,7 +33,7 @@ export function createDb(databaseUrl: string): Db {
   // Bounded waits everywhere (DATABASE_TIMEOUTS): an unreachable or silent database becomes a fast 503.
   const transactionOptions = { maxWait: DATABASE_TIMEOUTS.transactionWaitMs, timeout: DATABASE_TIMEOUTS.transactionMs };
   if (dialectOf(databaseUrl) === 'sqlite') {
-    const adapter = withPragmas(new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl), timeout: DATABASE_TIMEOUTS.sqliteBusyMs }), SQLITE_PRAGMAS);
+    const adapter = sqliteConnections(new PrismaBetterSqlite3({ url: sqliteFilePath(databaseUrl), timeout: DATABASE_TIMEOUTS.sqliteBusyMs }), SQLITE_PRAGMAS);
     return registered(new SqliteClient({ adapter, transactionOptions }), 'sqlite');
   }
   const { connectionString, schema } = postgresOptions(databaseUrl);
@@ -53,12 +54,18 @@ export function createDb(databaseUrl: string): Db {
  */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL'] as const;
 
-/** `factory`, whose connections run `PRAGMA <p>` for each of `pragmas` before their first query. */
-function withPragmas(factory: PrismaBetterSqlite3, pragmas: readonly string[]): PrismaBetterSqlite3 {
+/**
+ * `factory`, whose connections run `PRAGMA <p>` for each of `pragmas` before their first query and keep
+ * their prepared statements (./statement-cache.ts). The adapter keeps its better-sqlite3 handle in `client`,
+ * which its types do not show; test/db/statement-cache.test.ts fails if an upgrade moves it.
+ */
+function sqliteConnections(factory: PrismaBetterSqlite3, pragmas: readonly string[]): PrismaBetterSqlite3 {
   const connect = factory.connect.bind(factory);
   factory.connect = async () => {
     const connection = await connect();
     await connection.executeScript(pragmas.map((p) => `PRAGMA ${p};`).join('\n'));
+    const { client } = connection as unknown as { client?: SqliteConnection };
+    if (typeof client?.prepare === 'function') cachePreparedStatements(client);
     return connection;
   };
   return factory;

@@ -1,7 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConnectError, type ConnectErrorCode } from '@/lib/connect/errors';
-import { HmacKeyCache, verifyConnectRequest, type VerifyConnectRequestOptions } from '@/lib/connect/jwt';
+import { verifyConnectRequest, type VerifyConnectRequestOptions } from '@/lib/connect/jwt';
 import { computeQsh } from '@/lib/connect/qsh';
 import type { Tenant } from '@/lib/tenants/types';
 import { APP_URL, NOW, NOW_S, contextToken, fakeTenant, joseToken, rawToken, requestToken, signedRequest, tenantLookup } from '../helpers/jwt';
@@ -9,7 +9,7 @@ import { APP_URL, NOW, NOW_S, contextToken, fakeTenant, joseToken, rawToken, req
 const PANEL = `${APP_URL}/issue-panel?issueKey=DEMO-1&projectKey=DEMO&lic=active`;
 
 function options(tenants: Tenant[], overrides: Partial<VerifyConnectRequestOptions> = {}): VerifyConnectRequestOptions {
-  return { mode: 'strict', appBaseUrl: APP_URL, getTenant: tenantLookup(...tenants), now: NOW, keyCache: new HmacKeyCache(), ...overrides };
+  return { mode: 'strict', appBaseUrl: APP_URL, getTenant: tenantLookup(...tenants), now: NOW, ...overrides };
 }
 
 /** Verifies and returns the ConnectError code, or 'OK'. Any other error fails the test. */
@@ -143,6 +143,32 @@ describe('missing and malformed tokens', () => {
     expect(await outcome(signedRequest(PANEL, token), options([tenant]))).toBe('TOKEN_MALFORMED');
   });
 
+  it('rejects a header with a crit extension with TOKEN_MALFORMED, even signed with the right secret', async () => {
+    const tenant = fakeTenant();
+    const unsigned = rawToken({ alg: 'HS256', typ: 'JWT', crit: ['x-ext'], 'x-ext': true }, claimsFor(tenant)).slice(0, -1);
+    const token = `${unsigned}.${createHmac('sha256', tenant.sharedSecret).update(unsigned).digest('base64url')}`;
+    expect(await outcome(signedRequest(PANEL, token), options([tenant]))).toBe('TOKEN_MALFORMED');
+  });
+
+  it('rejects a part one character over a multiple of four (not base64) with TOKEN_MALFORMED, even signed', async () => {
+    const tenant = fakeTenant();
+    // A payload whose base64url is 4n long, plus one character: a lenient decoder drops it and reads valid JSON.
+    let token = requestToken(tenant, 'GET', PANEL);
+    for (let pad = ''; token.split('.')[1].length % 4 !== 0; pad += 'x') token = requestToken(tenant, 'GET', PANEL, { claims: { pad } });
+    const [h, p] = token.split('.');
+    const payload = `${p}A`;
+    const sign = (input: string) => createHmac('sha256', tenant.sharedSecret).update(input).digest('base64url');
+    expect(await outcome(signedRequest(PANEL, `${h}.${payload}.${sign(`${h}.${payload}`)}`), options([tenant]))).toBe('TOKEN_MALFORMED');
+  });
+
+  it('rejects a signature one byte short with BAD_SIGNATURE', async () => {
+    const tenant = fakeTenant();
+    const token = requestToken(tenant, 'GET', PANEL);
+    const [h, p, sig] = token.split('.');
+    const short = Buffer.from(sig, 'base64url').subarray(0, 31).toString('base64url');
+    expect(await outcome(signedRequest(PANEL, `${h}.${p}.${short}`), options([tenant]))).toBe('BAD_SIGNATURE');
+  });
+
   it('rejects a signature that is not base64url with TOKEN_MALFORMED', async () => {
     const tenant = fakeTenant();
     const token = requestToken(tenant, 'GET', PANEL).replace(/\.[^.]+$/, '.***');
@@ -215,20 +241,12 @@ describe('signature', () => {
     expect(await outcome(signedRequest(PANEL, forged), options([victim, attacker]))).toBe('BAD_SIGNATURE');
   });
 
-  it('re-imports the key when a tenant secret changes (reinstall)', async () => {
+  it('verifies with the secret the tenant holds now when it changes (reinstall)', async () => {
     const before = fakeTenant();
     const after = { ...before, sharedSecret: 'rotated-secret-rotated-secret-rotated' };
-    const cache = new HmacKeyCache();
-    expect(await outcome(signedRequest(PANEL, requestToken(before, 'GET', PANEL)), options([before], { keyCache: cache }))).toBe('OK');
-    expect(await outcome(signedRequest(PANEL, requestToken(before, 'GET', PANEL)), options([after], { keyCache: cache }))).toBe('BAD_SIGNATURE');
-    expect(await outcome(signedRequest(PANEL, requestToken(after, 'GET', PANEL)), options([after], { keyCache: cache }))).toBe('OK');
-  });
-
-  it('keeps at most maxEntries keys in its cache', async () => {
-    const cache = new HmacKeyCache(2);
-    const tenants = [fakeTenant(), fakeTenant(), fakeTenant()];
-    for (const t of tenants) await outcome(signedRequest(PANEL, requestToken(t, 'GET', PANEL)), options(tenants, { keyCache: cache }));
-    expect(cache.size).toBe(2);
+    expect(await outcome(signedRequest(PANEL, requestToken(before, 'GET', PANEL)), options([before]))).toBe('OK');
+    expect(await outcome(signedRequest(PANEL, requestToken(before, 'GET', PANEL)), options([after]))).toBe('BAD_SIGNATURE');
+    expect(await outcome(signedRequest(PANEL, requestToken(after, 'GET', PANEL)), options([after]))).toBe('OK');
   });
 });
 
@@ -270,6 +288,21 @@ describe('time', () => {
 
   it('rejects a non-numeric exp with CLAIM_INVALID', async () => {
     expect(await outcome(at({ exp: String(NOW_S + 100) }), options([tenant]))).toBe('CLAIM_INVALID');
+  });
+
+  // The edges of the 30 s leeway, as jose drew them: expired when exp <= now - 30; not yet valid when nbf > now + 30.
+  it('expires a token at exactly 30 s past exp, not at 29 s', async () => {
+    expect(await outcome(at({ exp: NOW_S - 30 }), options([tenant]))).toBe('TOKEN_EXPIRED');
+    expect(await outcome(at({ exp: NOW_S - 29 }), options([tenant]))).toBe('OK');
+  });
+
+  it('accepts an nbf 30 s ahead, and refuses one 31 s ahead', async () => {
+    expect(await outcome(at({ nbf: NOW_S + 30 }), options([tenant]))).toBe('OK');
+    expect(await outcome(at({ nbf: NOW_S + 31 }), options([tenant]))).toBe('TOKEN_NOT_YET_VALID');
+  });
+
+  it.each(['iat', 'nbf'])('rejects a non-numeric %s with CLAIM_INVALID', async (claim) => {
+    expect(await outcome(at({ [claim]: String(NOW_S) }), options([tenant]))).toBe('CLAIM_INVALID');
   });
 });
 
