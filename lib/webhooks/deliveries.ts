@@ -65,7 +65,10 @@ export interface WebhookDeliveries {
 }
 
 export interface WebhookDeliveriesOptions {
-  /** Builds the notes store an effect gets over the transaction. Default {@link createNotesStore}; tests wrap it to fail. */
+  /**
+   * Builds the notes store an effect gets, over the client (a batch) or the transaction (interactive). Default
+   * {@link createNotesStore}; tests wrap it to hold a Forge event's transaction open.
+   */
   notesStore?: (tx: NotesDb) => NotesStore;
 }
 
