@@ -5,10 +5,11 @@
  *
  *   npx vitest run --config bench/measure.config.mts bench/webhook-tx.measure.ts
  *
- * Shapes: `processOnce` as shipped (an interactive transaction of two plain SQL statements); the same
- * transaction with Prisma's model queries (`create` + `deleteMany`, the shape before); and Prisma's batch
- * transaction (`$transaction([...])`) with model queries and with plain SQL, which has no point between the
- * last statement and COMMIT where a deadline could stop it (docs/performance.md, section 3).
+ * Shapes: `processOnce` as shipped for a Connect webhook (a batch transaction, `$transaction([...])`, of two
+ * plain SQL statements) and for a Forge event (with a deadline: an interactive transaction of the same
+ * statements, which a deadline can stop before COMMIT); an interactive transaction with Prisma's model queries
+ * (`create` + `deleteMany`, the shape before both); and the batch with model queries and with plain SQL by hand
+ * (docs/performance.md, section 3).
  * Prints one JSON line per database: µs of process CPU per delivery, the median of ROUNDS rounds of N.
  * A measurement, not a timing assertion.
  */
@@ -16,7 +17,9 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { Db } from '@/lib/db/client';
 import { createTenantStore } from '@/lib/tenants/store';
-import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
+import { withDeadline } from '@/lib/deadline';
+import { FORGE_EVENT_DEADLINE_MS } from '@/lib/forge/events';
+import { createWebhookDeliveries, type WebhookEffect } from '@/lib/webhooks/deliveries';
 import { createTestDatabase, DIALECTS, installPayload, keyRing, newKey } from '../test/helpers/db';
 
 const N = 1_000;
@@ -32,8 +35,10 @@ for (const dialect of DIALECTS) {
       const deliveries = createWebhookDeliveries(db);
       const insert = () => db.$executeRaw`INSERT INTO "WebhookDelivery" ("siteId", "webhookId", "event", "receivedAt") VALUES (${siteId}, ${randomUUID()}, 'e', ${new Date()})`;
       const remove = () => db.$executeRaw`DELETE FROM "Note" WHERE "siteId" = ${siteId} AND "issueKey" = ${ISSUE}`;
+      const effect: WebhookEffect = (notes, site) => [notes.deleteForIssue(site, ISSUE)];
       const shapes: Record<string, () => Promise<unknown>> = {
-        processOnce: () => deliveries.processOnce({ siteId, webhookId: randomUUID(), event: 'jira:issue_deleted' }, (notes, site) => notes.deleteForIssue(site, ISSUE).then(() => undefined)),
+        processOnce: () => deliveries.processOnce({ siteId, webhookId: randomUUID(), event: 'jira:issue_deleted' }, effect),
+        processOnceWithDeadline: () => withDeadline(FORGE_EVENT_DEADLINE_MS, (deadline) => deliveries.processOnce({ siteId, webhookId: randomUUID(), event: 'avi:jira:deleted:issue' }, effect, { deadline })),
         interactiveModelQueries: () =>
           db.$transaction(async (tx) => {
             await tx.webhookDelivery.create({ data: { siteId, webhookId: randomUUID(), event: 'e' } });

@@ -74,6 +74,12 @@ function sqliteConnections(factory: PrismaBetterSqlite3, pragmas: readonly strin
 /** A client inside an interactive transaction (`db.$transaction(async (tx) => ...)`). */
 export type Tx = Prisma.TransactionClient;
 
+/**
+ * A query not yet sent (Prisma sends it when it is awaited): awaited in turn inside an interactive
+ * transaction, or given in a list to a batch transaction (`db.$transaction([a, b])`).
+ */
+export type Statement<T = unknown> = Prisma.PrismaPromise<T>;
+
 // On globalThis, like the client itself below: a module reloaded in development (or reset in tests) must
 // still know the dialect of a client made before.
 const globalForDialects = globalThis as typeof globalThis & { __connectNextDialects?: WeakMap<Db, Dialect> };

@@ -7,7 +7,7 @@
  * `createNotesStore(db)` works over the app's client or over a transaction (the webhook handlers apply their
  * effect in the transaction that records the delivery); `notesStore()` is the app's store over `getDb()`.
  */
-import { getDb, type Db, type NoteRow } from '../db/client';
+import { getDb, type Db, type NoteRow, type Statement } from '../db/client';
 
 /** A note as the store returns it. */
 export type Note = Pick<NoteRow, 'id' | 'siteId' | 'issueKey' | 'projectKey' | 'authorAccountId' | 'text' | 'createdAt'>;
@@ -29,10 +29,16 @@ export interface NotesStore {
   create(siteId: string, note: NewNote): Promise<Note>;
   /** Deletes the note only if this site has it and `authorAccountId` wrote it. True when it was deleted. */
   deleteByAuthor(siteId: string, id: string, authorAccountId: string): Promise<boolean>;
-  /** Deletes all of the site's notes on an issue (the issue was deleted). Returns how many. */
-  deleteForIssue(siteId: string, issueKey: string): Promise<number>;
-  /** Moves the site's notes from one issue key to another (the issue moved to another project). Returns how many. */
-  renameIssue(siteId: string, fromIssueKey: string, toIssueKey: string, toProjectKey: string | null): Promise<number>;
+  /**
+   * Deletes all of the site's notes on an issue (the issue was deleted). Resolves to how many. A statement:
+   * sent when awaited, or run in a batch transaction (lib/webhooks/deliveries.ts).
+   */
+  deleteForIssue(siteId: string, issueKey: string): Statement<number>;
+  /**
+   * Moves the site's notes from one issue key to another (the issue moved to another project). Resolves to
+   * how many. A statement, as {@link NotesStore.deleteForIssue}.
+   */
+  renameIssue(siteId: string, fromIssueKey: string, toIssueKey: string, toProjectKey: string | null): Statement<number>;
 }
 
 /** Most notes one list query returns. */
@@ -84,16 +90,13 @@ export function createNotesStore(db: NotesDb, options: NotesStoreOptions = {}): 
       return count === 1;
     },
 
-    // The two webhook effects are plain SQL, the same on SQLite and PostgreSQL: they run inside the delivery's
-    // interactive transaction (lib/webhooks/deliveries.ts), where a raw statement costs Prisma less CPU than
-    // deleteMany/updateMany (bench/webhook-tx.measure.ts, docs/performance.md section 3).
-    async deleteForIssue(siteId, issueKey) {
-      return db.$executeRaw`DELETE FROM "Note" WHERE "siteId" = ${siteId} AND "issueKey" = ${issueKey}`;
-    },
+    // The two webhook effects are plain SQL, the same on SQLite and PostgreSQL, returned unsent (not `async`):
+    // the delivery runs them in its transaction (lib/webhooks/deliveries.ts), where a raw statement costs
+    // Prisma less CPU than deleteMany/updateMany (bench/webhook-tx.measure.ts, docs/performance.md section 3).
+    deleteForIssue: (siteId, issueKey) => db.$executeRaw`DELETE FROM "Note" WHERE "siteId" = ${siteId} AND "issueKey" = ${issueKey}`,
 
-    async renameIssue(siteId, fromIssueKey, toIssueKey, toProjectKey) {
-      return db.$executeRaw`UPDATE "Note" SET "issueKey" = ${toIssueKey}, "projectKey" = ${toProjectKey} WHERE "siteId" = ${siteId} AND "issueKey" = ${fromIssueKey}`;
-    },
+    renameIssue: (siteId, fromIssueKey, toIssueKey, toProjectKey) =>
+      db.$executeRaw`UPDATE "Note" SET "issueKey" = ${toIssueKey}, "projectKey" = ${toProjectKey} WHERE "siteId" = ${siteId} AND "issueKey" = ${fromIssueKey}`,
   };
 }
 

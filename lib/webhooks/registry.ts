@@ -34,9 +34,7 @@ export const WEBHOOKS = {
     plan(body) {
       const issueKey = (body.issue as { key?: unknown } | undefined)?.key;
       if (!isIssueKey(issueKey)) throw new ConnectError('BAD_REQUEST', 'The webhook has no valid issue.key.');
-      return async (notes, siteId) => {
-        await notes.deleteForIssue(siteId, issueKey);
-      };
+      return (notes, siteId) => [notes.deleteForIssue(siteId, issueKey)];
     },
   },
   /**
@@ -53,9 +51,7 @@ export const WEBHOOKS = {
       const { fromString: from, toString: to } = change;
       if (!isIssueKey(from) || !isIssueKey(to)) throw new ConnectError('BAD_REQUEST', 'The webhook changelog has an invalid issue key change.');
       if (from === to) return null;
-      return async (notes, siteId) => {
-        await notes.renameIssue(siteId, from, to, projectKeyOf(to));
-      };
+      return (notes, siteId) => [notes.renameIssue(siteId, from, to, projectKeyOf(to))];
     },
   },
 } satisfies Record<string, WebhookDefinition>;

@@ -13,7 +13,7 @@ import { handle } from '@/lib/http/responses';
 import { createNotesStore, type NotesStore } from '@/lib/notes/store';
 import { createSiteStore } from '@/lib/sites/store';
 import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
-import { forEachDatabase, installPayload } from '../helpers/db';
+import { afterHold, forEachDatabase, installPayload } from '../helpers/db';
 import { startSilentServer, type SilentServer } from '../helpers/fault-proxy';
 import { disconnectAppDb, useAppEnvironment } from '../notes/helpers';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
@@ -116,9 +116,14 @@ forEachDatabase('Forge deadline', (t) => {
       return {
         ...notes,
         deleteForIssue: (...args) => {
-          reached();
-          const run = gate.then(() => notes.deleteForIssue(...args));
-          effectDone = run.catch((err: unknown) => err);
+          const run = afterHold(
+            async () => {
+              reached();
+              await gate;
+            },
+            () => notes.deleteForIssue(...args),
+          );
+          effectDone = Promise.resolve(run).catch((err: unknown) => err);
           return run;
         },
       };

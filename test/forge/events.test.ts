@@ -5,14 +5,15 @@
  */
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createDb } from '@/lib/db/client';
-import { receiveForgeEvent, receiveForgeUninstall, type ForgeEventDeps } from '@/lib/forge/events';
+import { withDeadline } from '@/lib/deadline';
+import { FORGE_EVENT_DEADLINE_MS, receiveForgeEvent, receiveForgeUninstall, type ForgeEventDeps } from '@/lib/forge/events';
 import { createForgeKeySet, type ForgeKeySet } from '@/lib/forge/invocation-token';
 import { handle } from '@/lib/http/responses';
 import { createNotesStore, type NotesStore } from '@/lib/notes/store';
 import { createSiteStore } from '@/lib/sites/store';
 import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
 import type { Db } from '@/lib/db/client';
-import { forEachDatabase } from '../helpers/db';
+import { afterHold, forEachDatabase } from '../helpers/db';
 import { ALICE } from '../notes/helpers';
 import { APP_ID, signingKey, startJwksServer, type JwksServer, type SigningKey } from './helpers/forge-platform';
 import { backendFit, forgeCall, forgedFits, forgeSite, UNINSTALL_ENDPOINT, type ForgeSite } from './helpers/forge-door';
@@ -41,10 +42,13 @@ forEachDatabase('Forge events', (t) => {
   /** An event as Forge sends it: the events endpoint's FIT (no principal, no context), the payload with its eventType. */
   const event = async (site: ForgeSite, body: Record<string, unknown>, options: { iat?: number; db?: Db; token?: string } = {}) => {
     const fit = options.token ?? (await backendFit(key, site, { iat: options.iat }));
-    return handle(async () => {
-      await receiveForgeEvent(forgeCall('/api/forge/events', fit, { body }), deps(options.db));
-      return new Response(null, { status: 204 });
-    });
+    // With Forge's deadline, as the route runs it.
+    return handle(() =>
+      withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {
+        await receiveForgeEvent(forgeCall('/api/forge/events', fit, { body }), { ...deps(options.db), deadline });
+        return new Response(null, { status: 204 });
+      }),
+    );
   };
   const uninstall = async (site: ForgeSite, iat?: number) => {
     const fit = await backendFit(key, site, { module: UNINSTALL_ENDPOINT, iat });
@@ -145,7 +149,7 @@ forEachDatabase('Forge events', (t) => {
     const siteId = await siteOf(site);
     await note(siteId, 'NOTE-1');
     // The Connect webhook of the same deletion already ran (its own delivery id): the Forge event is harmless.
-    await createWebhookDeliveries(t.db).processOnce({ siteId, webhookId: 'connect-webhook-1', event: 'jira:issue_deleted' }, (n, s) => n.deleteForIssue(s, 'NOTE-1').then(() => undefined));
+    await createWebhookDeliveries(t.db).processOnce({ siteId, webhookId: 'connect-webhook-1', event: 'jira:issue_deleted' }, (n, s) => [n.deleteForIssue(s, 'NOTE-1')]);
     expect((await event(site, deleted('10001', 'NOTE-1'))).status).toBe(204);
     expect(await t.db.note.count()).toBe(0);
     expect(await t.db.webhookDelivery.count()).toBe(2);
@@ -168,26 +172,35 @@ forEachDatabase('Forge events', (t) => {
             const d = deps(i % 3 === 0 ? t.db : others[(i % 3) - 1]);
             const deliveries = {
               ...d.deliveries,
-              processOnce: (key: Parameters<typeof d.deliveries.processOnce>[0], effect: Parameters<typeof d.deliveries.processOnce>[1]) => {
+              processOnce: (...[key, effect, options]: Parameters<typeof d.deliveries.processOnce>) => {
                 entered++;
-                return d.deliveries.processOnce(key, async (n, s) => {
-                  // On PostgreSQL, hold the first transaction open (its delivery row inserted, not committed)
-                  // until every copy has started its own: they overlap for real and wait on the unique key.
-                  // (SQLite serialises writers on one file lock, so there the copies simply queue.)
-                  if (t.dialect === 'postgresql') {
-                    const until = Date.now() + 3000;
-                    while (entered < COPIES && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-                    await new Promise((r) => setTimeout(r, 100));
-                  }
-                  overlaps.push(entered);
-                  await effect(n, s);
-                });
+                return d.deliveries.processOnce(
+                  key,
+                  (n, s) => {
+                    const [first, ...rest] = effect(n, s);
+                    // On PostgreSQL, hold the first transaction open (its delivery row inserted, not committed)
+                    // until every copy has started its own: they overlap for real and wait on the unique key.
+                    // (SQLite serialises writers on one file lock, so there the copies simply queue.)
+                    const hold = async () => {
+                      if (t.dialect === 'postgresql') {
+                        const until = Date.now() + 3000;
+                        while (entered < COPIES && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+                        await new Promise((r) => setTimeout(r, 100));
+                      }
+                      overlaps.push(entered);
+                    };
+                    return [afterHold(hold, () => first!), ...rest];
+                  },
+                  options,
+                );
               },
             };
-            return handle(async () => {
-              await receiveForgeEvent(forgeCall('/api/forge/events', fit, { body: deleted(`3000${round}`, `NOTE-${round}`) }), { ...d, deliveries });
-              return new Response(null, { status: 204 });
-            });
+            return handle(() =>
+              withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {
+                await receiveForgeEvent(forgeCall('/api/forge/events', fit, { body: deleted(`3000${round}`, `NOTE-${round}`) }), { ...d, deliveries, deadline });
+                return new Response(null, { status: 204 });
+              }),
+            );
           }),
         );
         expect(responses.map((r) => r.status)).toEqual(Array(COPIES).fill(204));

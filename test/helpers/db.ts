@@ -19,7 +19,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { keyRingOf, type KeyRing } from '@/lib/crypto/secret-box';
-import { createDb, type Db } from '@/lib/db/client';
+import { createDb, type Db, type Statement } from '@/lib/db/client';
 import { createTenantStore, type TenantStore, type TenantStoreOptions } from '@/lib/tenants/store';
 import type { InstallPayload } from '@/lib/tenants/types';
 import { applyMigrations } from '@/scripts/db/migrations.mjs';
@@ -189,4 +189,22 @@ export function forEachDatabase(
       body(t);
     });
   }
+}
+
+/**
+ * A statement for an effect on the interactive path (Forge events, which carry a deadline): when awaited it
+ * first runs `before` (a test holds the event's transaction open there), then `statement`. Only an
+ * interactive transaction awaits it; a batch transaction (Connect webhooks) cannot run it.
+ *
+ * @example deleteForIssue: (...args) => afterHold(() => gate, () => notes.deleteForIssue(...args))
+ */
+export function afterHold<T>(before: () => Promise<unknown>, statement: () => PromiseLike<T>): Statement<T> {
+  let run: Promise<T> | undefined;
+  const go = () => (run ??= before().then(statement));
+  return {
+    then: (onValue, onError) => go().then(onValue, onError),
+    catch: (onError) => go().catch(onError),
+    finally: (onFinally) => go().finally(onFinally),
+    [Symbol.toStringTag]: 'PrismaPromise',
+  } as Statement<T>;
 }

@@ -16,7 +16,7 @@ import { handle } from '@/lib/http/responses';
 import { createNotesStore, type NotesDb, type NotesStore } from '@/lib/notes/store';
 import { createSiteStore } from '@/lib/sites/store';
 import { createWebhookDeliveries, type WebhookDeliveries } from '@/lib/webhooks/deliveries';
-import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
+import { afterHold, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
 import { startFaultProxy, startSilentServer, type FaultProxy, type SilentServer } from '../helpers/fault-proxy';
 import { useForgeApp } from '../forge/helpers/remote-app';
 import { backendFit, forgeCall, forgeSite, UNINSTALL_ENDPOINT, type ForgeSite } from '../forge/helpers/forge-door';
@@ -133,7 +133,7 @@ describe('Forge deadline [postgresql, through a fault proxy]', () => {
     let transaction: Promise<unknown> = Promise.resolve();
     const silencing = (tx: NotesDb): NotesStore => {
       const notes = createNotesStore(tx);
-      return { ...notes, deleteForIssue: async (...args) => (await proxy.setMode('hold'), notes.deleteForIssue(...args)) };
+      return { ...notes, deleteForIssue: (...args) => afterHold(() => proxy.setMode('hold'), () => notes.deleteForIssue(...args)) };
     };
     const deliveries = (options = {}): WebhookDeliveries => {
       const inner = createWebhookDeliveries(db, options);

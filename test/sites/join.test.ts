@@ -7,13 +7,15 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { createDb } from '@/lib/db/client';
+import { withDeadline } from '@/lib/deadline';
+import { FORGE_EVENT_DEADLINE_MS } from '@/lib/forge/events';
 import { errorResponse, handle } from '@/lib/http/responses';
 import { createNote } from '@/lib/notes/api';
 import { createNotesStore } from '@/lib/notes/store';
 import { createSiteStore, type ConfirmPairing, type ForgeSiteClaims, type SiteStore } from '@/lib/sites/store';
 import type { Tenant } from '@/lib/tenants/types';
 import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
-import { forEachDatabase, installPayload, TEST_DATABASE_URL, type DatabaseContext } from '../helpers/db';
+import { afterHold, forEachDatabase, installPayload, TEST_DATABASE_URL, type DatabaseContext } from '../helpers/db';
 
 const ALICE = '557058:alice';
 
@@ -223,7 +225,7 @@ forEachDatabase('joining a Forge site into its Connect tenant’s', (t) => {
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(await response.json()).toMatchObject({ error: 'SITE_MOVED' });
-      const event = await createWebhookDeliveries(t.db).processOnce({ siteId: forgeSiteId, webhookId: 'late', event: 'e' }, async () => {}).catch((err: unknown) => err);
+      const event = await createWebhookDeliveries(t.db).processOnce({ siteId: forgeSiteId, webhookId: 'late', event: 'e' }, () => []).catch((err: unknown) => err);
       expect(errorResponse(event).status).toBe(503);
       expect(await t.db.note.count()).toBe(0);
       expect(await t.db.webhookDelivery.count()).toBe(0);
@@ -239,12 +241,15 @@ forEachDatabase('joining a Forge site into its Connect tenant’s', (t) => {
       const held = new Promise<void>((resolve) => (release = resolve));
       let inEffect!: () => void;
       const started = new Promise<void>((resolve) => (inEffect = resolve));
-      // The event: its delivery row is inserted under the old site, then the effect waits, transaction open.
-      const event = createWebhookDeliveries(t.db).processOnce({ siteId: forgeSiteId, webhookId: 'in-flight', event: 'avi:jira:updated:issue' }, async (notes, siteId) => {
-        inEffect();
-        await held;
-        await notes.renameIssue(siteId, 'NOTE-1', 'NOTE-2', 'NOTE');
-      });
+      // The event (a Forge event: interactive, with its deadline): its delivery row is inserted under the old
+      // site, then the effect waits, transaction open.
+      const event = withDeadline(FORGE_EVENT_DEADLINE_MS, (deadline) =>
+        createWebhookDeliveries(t.db).processOnce(
+          { siteId: forgeSiteId, webhookId: 'in-flight', event: 'avi:jira:updated:issue' },
+          (notes, siteId) => [afterHold(async () => (inEffect(), held), () => notes.renameIssue(siteId, 'NOTE-1', 'NOTE-2', 'NOTE'))],
+          { deadline },
+        ),
+      );
       await started;
       const join = sites.resolveForgeInstallation(claims, { confirmPairing: says(tenant.clientKey) });
       await waitForTheJoinToWait(t);
@@ -254,6 +259,39 @@ forEachDatabase('joining a Forge site into its Connect tenant’s', (t) => {
       expect(await t.db.webhookDelivery.findMany({ select: { siteId: true, webhookId: true } })).toEqual([{ siteId: tenant.siteId, webhookId: 'in-flight' }]);
       expect(await t.db.note.findMany({ select: { siteId: true, issueKey: true } })).toEqual([{ siteId: tenant.siteId, issueKey: 'NOTE-2' }]);
     });
+  });
+
+  it('PostgreSQL: a Connect webhook whose batch is open when the join starts lands on the merged site', async (ctx) => {
+    // A Connect delivery is one batch transaction, which cannot be held open from inside: another connection
+    // holds the note's row lock, so the batch stops at its UPDATE with its delivery row inserted under the
+    // old site (and that site's row key-share locked), transaction open. SQLite: the test above.
+    if (t.dialect !== 'postgresql') ctx.skip();
+    const sites = createSiteStore(t.db);
+    const { tenant, claims, forgeSiteId } = await apart(t, sites);
+    await createNotesStore(t.db).create(forgeSiteId, { issueKey: 'NOTE-1', projectKey: 'NOTE', authorAccountId: ALICE, text: 'old' });
+    const holder = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await holder.connect();
+    try {
+      await holder.query(`SET search_path TO "${new URL(t.url).searchParams.get('schema')}"`);
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "Note" WHERE "siteId" = $1 FOR UPDATE`, [forgeSiteId]);
+      const webhook = createWebhookDeliveries(t.db).processOnce({ siteId: forgeSiteId, webhookId: 'in-flight-batch', event: 'jira:issue_updated' }, (notes, siteId) => [
+        notes.renameIssue(siteId, 'NOTE-1', 'NOTE-2', 'NOTE'),
+      ]);
+      await vi.waitFor(async () => {
+        const { rows } = await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))`);
+        expect(rows[0].n).toBe(1);
+      }, { timeout: 4_000, interval: 20 });
+      const join = sites.resolveForgeInstallation(claims, { confirmPairing: says(tenant.clientKey) });
+      await waitForTheJoinToWait(t);
+      await holder.query('COMMIT');
+      expect(await webhook).toBe('processed');
+      expect((await join).siteId).toBe(tenant.siteId);
+      expect(await t.db.webhookDelivery.findMany({ select: { siteId: true, webhookId: true } })).toEqual([{ siteId: tenant.siteId, webhookId: 'in-flight-batch' }]);
+      expect(await t.db.note.findMany({ select: { siteId: true, issueKey: true } })).toEqual([{ siteId: tenant.siteId, issueKey: 'NOTE-2' }]);
+    } finally {
+      await holder.end();
+    }
   });
 
   it('PostgreSQL: a note insert held open across the join commits first and is moved, never deleted', async (ctx) => {

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handle } from '@/lib/http/responses';
 import { createNotesStore, type NotesStore } from '@/lib/notes/store';
 import type { Tenant } from '@/lib/tenants/types';
-import { createWebhookDeliveries, type WebhookDeliveriesOptions } from '@/lib/webhooks/deliveries';
+import { createWebhookDeliveries } from '@/lib/webhooks/deliveries';
 import { WEBHOOK_BODY_LIMIT, receiveWebhook, type WebhookDeps } from '@/lib/webhooks/receive';
 import { forEachDatabase, TEST_DATABASE_URL, type DatabaseContext } from '../helpers/db';
 import { ALICE, APP_URL, NOW, NOW_S, contextToken, installTenant, requestToken } from '../notes/helpers';
@@ -60,37 +60,31 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
   let notes: NotesStore;
   let a: Tenant;
   let b: Tenant;
-  /** How many times a handler's effect reached the notes store (successfully or not). */
-  let effects: number;
-  /** Effects left to fail, to simulate a processing failure. */
-  let failures: number;
-  /** Runs inside the delivery's transaction, before its effect: holds the transaction open. */
-  let barrier: ((tx: unknown) => Promise<void>) | undefined;
+  /** What each delivery's `processOnce` answered, in order ('processed' is a committed effect; a failure is not listed). */
+  let outcomes: string[];
 
   beforeEach(async () => {
     notes = createNotesStore(t.db);
     [a, b] = [await installTenant(t), await installTenant(t)];
-    effects = 0;
-    failures = 0;
-    barrier = undefined;
+    outcomes = [];
   });
 
-  const counting: WebhookDeliveriesOptions['notesStore'] = (tx) => {
-    const inner = createNotesStore(tx);
-    const effect = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => async (...args: A) => {
-      await barrier?.(tx);
-      effects++;
-      const changed = await fn(...args);
-      if (failures > 0) {
-        failures--;
-        throw new Error('simulated failure after the effect was applied');
-      }
-      return changed;
+  const deps = (): WebhookDeps => {
+    const deliveries = createWebhookDeliveries(t.db);
+    return {
+      store: t.store,
+      deliveries: {
+        ...deliveries,
+        async processOnce(...args) {
+          const outcome = await deliveries.processOnce(...args);
+          outcomes.push(outcome);
+          return outcome;
+        },
+      },
+      appBaseUrl: APP_URL,
+      now: NOW,
     };
-    return { ...inner, deleteForIssue: effect(inner.deleteForIssue), renameIssue: effect(inner.renameIssue) };
   };
-
-  const deps = (): WebhookDeps => ({ store: t.store, deliveries: createWebhookDeliveries(t.db, { notesStore: counting }), appBaseUrl: APP_URL, now: NOW });
   const send = (name: string, request: Request) =>
     handle(async () => {
       await receiveWebhook(name, request, deps());
@@ -155,7 +149,7 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
       expect((await deliver(a, 'issue-updated', issueUpdated('NOTE-7', items), { id: 'w-1' })).status).toBe(204);
       expect((await deliver(a, 'issue-updated', { webhookEvent: 'jira:issue_updated', issue: { key: 'NOTE-7' } }, { id: 'w-2' })).status).toBe(204);
       expect(await snapshot()).toEqual(before);
-      expect(effects).toBe(0);
+      expect(outcomes).toEqual([]);
     });
 
     it('refuses a key change with a malformed key (400)', async () => {
@@ -170,7 +164,7 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
       await add(a, 'NOTE-7', 'later');
       expect((await deliver(a, 'issue-updated', body, { id: 'w-move', retry: 1 })).status).toBe(204);
       expect(await keysOf(a)).toEqual(['NOTE-7:NOTE:later', 'OPS-31:OPS:first']);
-      expect(effects).toBe(1);
+      expect(outcomes).toEqual(['processed', 'duplicate']);
     });
   });
 
@@ -180,7 +174,7 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
       for (const retry of [undefined, 1, 2]) {
         expect((await deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-same', retry })).status).toBe(204);
       }
-      expect(effects).toBe(1);
+      expect(outcomes).toEqual(['processed', 'duplicate', 'duplicate']);
       expect(await t.db.webhookDelivery.findMany()).toMatchObject([{ siteId: a.siteId, webhookId: 'w-same', event: 'jira:issue_deleted' }]);
     });
 
@@ -188,39 +182,40 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
       await add(a, 'NOTE-1');
       const responses = await Promise.all([1, 2, 3].map(() => deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-race' })));
       expect(responses.map((r) => r.status)).toEqual([204, 204, 204]);
-      expect(effects).toBe(1);
+      expect(outcomes.sort()).toEqual(['duplicate', 'duplicate', 'processed']);
+      expect(await t.db.webhookDelivery.count()).toBe(1);
     });
 
     it('concurrent duplicates overlap on PostgreSQL: the others wait on the first transaction, then see it committed', async (ctx) => {
       // SQLite's adapter runs one transaction at a time, so there the test above is all there is to prove.
       if (t.dialect !== 'postgresql') ctx.skip();
       await add(a, 'NOTE-1');
+      // A delivery is one batch transaction, which cannot be held open from inside: another connection holds
+      // NOTE-1's row lock, so the first delivery to insert its row waits at its DELETE, transaction open, until
+      // PostgreSQL shows the two duplicates blocked on that transaction (their insert waits on its unique key).
       const observer = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await observer.connect();
       let waiting = 0;
-      // The barrier: the transaction that recorded the delivery first stays open until PostgreSQL shows the
-      // two duplicates blocked on its transaction id (their insert waits on its uncommitted unique key).
-      barrier = async (tx) => {
-        const [{ xid }] = await (tx as { $queryRawUnsafe<T>(sql: string): Promise<T> }).$queryRawUnsafe<{ xid: string }[]>(
-          `SELECT transactionid::text AS xid FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'transactionid' AND granted`,
-        );
+      try {
+        await observer.query(`SET search_path TO "${new URL(t.url).searchParams.get('schema')}"`);
+        await observer.query('BEGIN');
+        await observer.query(`SELECT 1 FROM "Note" WHERE "siteId" = $1 FOR UPDATE`, [a.siteId]);
+        const responses = Promise.all([1, 2, 3].map(() => deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-race' })));
         await vi.waitFor(async () => {
           const { rows } = await observer.query(
-            `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND transactionid::text = $1 AND NOT granted`,
-            [xid],
+            `SELECT count(*)::int AS n FROM pg_stat_activity w, pg_stat_activity first
+              WHERE pg_backend_pid() = ANY (pg_blocking_pids(first.pid)) AND first.pid = ANY (pg_blocking_pids(w.pid))`,
           );
           expect(rows[0].n).toBe(2);
           waiting = rows[0].n;
         }, { timeout: 4_000, interval: 20 });
-      };
-      try {
-        const responses = await Promise.all([1, 2, 3].map(() => deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-race' })));
-        expect(responses.map((r) => r.status)).toEqual([204, 204, 204]);
+        await observer.query('COMMIT');
+        expect((await responses).map((r) => r.status)).toEqual([204, 204, 204]);
       } finally {
         await observer.end();
       }
       expect(waiting).toBe(2);
-      expect(effects).toBe(1);
+      expect(outcomes.sort()).toEqual(['duplicate', 'duplicate', 'processed']);
       expect(await t.db.webhookDelivery.count()).toBe(1);
       expect(await t.db.note.count()).toBe(0);
     });
@@ -230,14 +225,27 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
       await add(b, 'NOTE-1');
       await deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-1' });
       await deliver(b, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-1' });
-      expect(effects).toBe(2);
+      expect(outcomes).toEqual(['processed', 'processed']);
       expect(await t.db.note.count()).toBe(0);
     });
 
     it('records nothing when processing fails (500), so Jira’s retry is processed', async () => {
       await add(a, 'NOTE-1');
-      failures = 1;
+      // A real failure after the effect was applied: a trigger that fails once the notes are deleted (SQLite:
+      // malformed JSON, as RAISE would read as a constraint violation, which is 503 SITE_MOVED here).
+      const [create, drop] =
+        t.dialect === 'sqlite'
+          ? [[`CREATE TRIGGER fail_after_delete AFTER DELETE ON "Note" BEGIN SELECT json('simulated failure'); END`], ['DROP TRIGGER fail_after_delete']]
+          : [
+              [
+                `CREATE FUNCTION fail_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$`,
+                `CREATE TRIGGER fail_after_delete AFTER DELETE ON "Note" FOR EACH ROW EXECUTE FUNCTION fail_after_delete()`,
+              ],
+              ['DROP TRIGGER fail_after_delete ON "Note"', 'DROP FUNCTION fail_after_delete()'],
+            ];
+      for (const sql of create) await t.db.$executeRawUnsafe(sql);
       const failed = await deliver(a, 'issue-deleted', issueDeleted('NOTE-1'), { id: 'w-1' });
+      for (const sql of drop) await t.db.$executeRawUnsafe(sql);
       expect(failed.status).toBe(500);
       expect(await failed.json()).toEqual({ error: 'INTERNAL', message: 'Internal error' });
       // Rolled back: the notes are still there and the delivery is not recorded.
@@ -247,14 +255,16 @@ forEachDatabase('webhooks', (t: DatabaseContext) => {
       expect(retried.status).toBe(204);
       expect(await t.db.note.count()).toBe(0);
       expect(await t.db.webhookDelivery.count()).toBe(1);
-      expect(effects).toBe(2);
+      expect(outcomes).toEqual(['processed']);
     });
 
     it('processes a webhook without an identifier every time, recording nothing', async () => {
       await add(a, 'NOTE-1');
       expect((await deliver(a, 'issue-deleted', issueDeleted('NOTE-1'))).status).toBe(204);
+      await add(a, 'NOTE-1', 'again');
       expect((await deliver(a, 'issue-deleted', issueDeleted('NOTE-1'))).status).toBe(204);
-      expect(effects).toBe(2);
+      expect(await t.db.note.count()).toBe(0);
+      expect(outcomes).toEqual(['processed', 'processed']);
       expect(await t.db.webhookDelivery.count()).toBe(0);
     });
 
