@@ -11,8 +11,8 @@
  * module's token replayed here via invokeRemote, an event's token, a user's) is 403 FORGE_MODULE_NOT_ALLOWED
  * before any state is read: every FIT of the app verifies, so the module decides.
  *
- * Forge gives the remote 5 s and retries a failure 4 times. The trigger runs under the same deadline as the
- * event routes (FORGE_EVENT_DEADLINE_MS, 3.5 s, lib/deadline.ts): a key server or database that does not
+ * Forge gives the remote 5 s and retries a failure 4 times. The route runs the trigger under the same deadline
+ * as the event routes (FORGE_EVENT_DEADLINE_MS, 3.5 s, lib/deadline.ts): a key server or database that does not
  * answer is a 503 DEADLINE_EXCEEDED in time, and Forge retries. Each report request is bounded at 1.5 s and
  * none starts unless it can finish before the deadline, so a run that is reporting answers in time; what
  * remains waits for the next hourly trigger, from the cursor. A report that failed or was rate-limited is still
@@ -20,8 +20,7 @@
  */
 import { ProductApiError } from '../connect/product-error';
 import { getDb, type Db } from '../db/client';
-import { withDeadline } from '../deadline';
-import { FORGE_EVENT_DEADLINE_MS } from '../forge/events';
+import type { Deadline } from '../deadline';
 import { verifyForgeRequest, type ForgeInvocation, type VerifyForgeInvocationTokenOptions } from '../forge/invocation-token';
 import type { ForgeProductClientOptions } from '../forge/product-client';
 import { forgeRemoteOptions } from '../forge/remote';
@@ -44,39 +43,38 @@ export interface ForgeTriggerDeps {
   db: Db;
   report?: Omit<ReportSiteOptions, 'deadline'>;
   product?: ForgeProductClientOptions;
+  /** The route's deadline (withDeadline): no report request starts unless it can finish before it. */
+  deadline?: Deadline;
 }
 
-/** The app's dependencies. */
-export function forgeTriggerDeps(): ForgeTriggerDeps {
-  return { verify: forgeRemoteOptions(), sites: siteStore(), db: getDb() };
+/** The app's dependencies, under the route's deadline. */
+export function forgeTriggerDeps(deadline?: Deadline): ForgeTriggerDeps {
+  return { verify: forgeRemoteOptions(), sites: siteStore(), db: getDb(), deadline };
 }
 
 /**
- * Verifies the trigger's FIT and reports its site, deciding within FORGE_EVENT_DEADLINE_MS (else 503
- * DEADLINE_EXCEEDED).
+ * Verifies the trigger's FIT and reports its site, within `deps.deadline`'s time.
  *
- * @example return Response.json(await receivePrivacyTrigger(request, forgeTriggerDeps()));
+ * @example return withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => Response.json(await receivePrivacyTrigger(request, forgeTriggerDeps(deadline))));
  */
-export function receivePrivacyTrigger(request: Request, deps: ForgeTriggerDeps): Promise<SiteReport | { outcome: 'failed'; error: string }> {
-  return withDeadline(FORGE_EVENT_DEADLINE_MS, async (deadline) => {
-    const forge = await verifyForgeRequest(request, deps.verify);
-    assertBackendInvocation(forge.invocation, FORGE_PRIVACY_ROUTE);
-    const installation = await deps.sites.resolveForgeInstallation(forgeSiteClaims(forge.invocation));
-    await request.body?.cancel().catch(() => undefined);
-    let endpoint;
-    try {
-      endpoint = forgeReportEndpoint(forge, { timeoutMs: REQUEST_TIMEOUT_MS, ...deps.product });
-    } catch (err) {
-      if (!(err instanceof ProductApiError)) throw err;
-      // The manifest's endpoint lacks auth.appSystemToken, or apiBaseUrl is not Atlassian's: nothing to retry.
-      log.warn('privacy_report', { siteId: installation.siteId, door: 'forge', outcome: 'failed', error: err.code });
-      return { outcome: 'failed', error: err.code };
-    }
-    return reportSite(deps.db, installation.siteId, endpoint, {
-      maxBatches: 2,
-      leaseMs: 10_000,
-      ...deps.report,
-      deadline: new Date(Date.now() + deadline.remainingMs() - REQUEST_TIMEOUT_MS),
-    });
+export async function receivePrivacyTrigger(request: Request, deps: ForgeTriggerDeps): Promise<SiteReport | { outcome: 'failed'; error: string }> {
+  const forge = await verifyForgeRequest(request, deps.verify);
+  assertBackendInvocation(forge.invocation, FORGE_PRIVACY_ROUTE);
+  const installation = await deps.sites.resolveForgeInstallation(forgeSiteClaims(forge.invocation));
+  await request.body?.cancel().catch(() => undefined);
+  let endpoint;
+  try {
+    endpoint = forgeReportEndpoint(forge, { timeoutMs: REQUEST_TIMEOUT_MS, ...deps.product });
+  } catch (err) {
+    if (!(err instanceof ProductApiError)) throw err;
+    // The manifest's endpoint lacks auth.appSystemToken, or apiBaseUrl is not Atlassian's: nothing to retry.
+    log.warn('privacy_report', { siteId: installation.siteId, door: 'forge', outcome: 'failed', error: err.code });
+    return { outcome: 'failed', error: err.code };
+  }
+  return reportSite(deps.db, installation.siteId, endpoint, {
+    maxBatches: 2,
+    leaseMs: 10_000,
+    ...deps.report,
+    ...(deps.deadline && { deadline: new Date(Date.now() + deps.deadline.remainingMs() - REQUEST_TIMEOUT_MS) }),
   });
 }
